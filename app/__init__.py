@@ -1,0 +1,117 @@
+"""Spreekuur: shared consultation hours, bookings, feeds and referrals for IDO networks."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import Defaults
+from app.extensions import babel, csrf, db, htmx, login_manager, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the Spreekuur application."""
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
+    _load_config(app, test_config)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_cli(app)
+    return app
+
+
+def _load_config(app: Flask, test_config: dict | None) -> None:
+    app.config.from_object(Defaults)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("SPREEKUUR")
+        if os.environ.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        if os.environ.get("DATABASE_URL"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = _create_instance_secret(app)
+    else:
+        app.config.update(test_config)
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI") or (
+        f"sqlite:///{Path(app.instance_path) / 'spreekuur.db'}"
+    )
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for PostgreSQL URLs written the usual way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _create_instance_secret(app: Flask) -> str:
+    """Generate a secret key once and keep it in instance/config.py (never committed)."""
+    path = Path(app.instance_path) / "config.py"
+    key = secrets.token_hex(32)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("\n# Generated on first run; keep this file out of version control.\n")
+        fh.write(f"SECRET_KEY = {key!r}\n")
+    os.chmod(path, 0o600)
+    return key
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
+    """Enforce foreign keys on SQLite, as PostgreSQL always does."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import i18n
+    from app.auth.session import load_user
+    from app.web import filters
+    from app.web import htmx as htmx_web
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True
+    )
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    i18n.init_app(app)
+    htmx_web.init_app(app)
+    filters.register(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.admin.routes import bp as admin_bp
+    from app.auth.routes import bp as auth_bp
+    from app.portal.routes import bp as portal_bp
+    from app.public.routes import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(portal_bp)
+    app.register_blueprint(admin_bp)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from app.web.errors import register
+
+    register(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

@@ -1,0 +1,48 @@
+"""Staff login and logout."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth.forms import LoginForm
+from app.services import accounts
+from app.web.htmx import redirect_to, render
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow ``next`` to a path on this site."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("portal.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log a staff member in."""
+    if current_user.is_authenticated:
+        return redirect_to(url_for("portal.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            session.permanent = True
+            login_user(user, remember=form.remember.data)
+            return redirect_to(_safe_next(request.args.get("next")))
+        form.password.errors.append(_("Email address or password is not correct."))
+    status = 422 if form.is_submitted() else 200
+    return render("auth/login.html", form=form, status=status)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    """Log the current user out."""
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect_to(url_for("auth.login"))

@@ -1,0 +1,65 @@
+"""Command-line tasks: demo data, default topics, the first coordinator account."""
+
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from app import demo
+from app.extensions import db
+from app.models import Organisation, OrganisationKind, Role
+from app.services import DomainError, accounts
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("demo-data")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when the database has data.")
+    def demo_data(if_empty: bool) -> None:
+        """Load the demo region (Stichtse Vecht) into an empty database."""
+        if not demo.database_is_empty():
+            if if_empty:
+                click.echo("The database already has data; demo data not loaded.")
+                _echo_saved_logins()
+                return
+            raise click.ClickException("The database is not empty; demo data not loaded.")
+        logins = demo.load()
+        lines = [f"{role:<12} {name:<16} {email:<52} {password}" for role, name, email, password in logins]
+        path = Path(current_app.instance_path) / "demo-logins.txt"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        path.chmod(0o600)
+        click.echo("Demo data loaded. Demo logins (also in instance/demo-logins.txt):")
+        click.echo("\n".join(lines))
+
+    @app.cli.command("default-topics")
+    def default_topics() -> None:
+        """Create the standard topics (DigiD, Belastingdienst, ...) that are missing."""
+        topics = demo.ensure_default_topics()
+        click.echo(f"{len(topics)} topics present.")
+
+    @app.cli.command("create-coordinator")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--organisation", required=True, help="Name of the library organisation.")
+    def create_coordinator(email: str, name: str, organisation: str) -> None:
+        """Create a network coordinator account and print its password once."""
+        org = db.session.scalar(sa.select(Organisation).where(Organisation.name == organisation))
+        if org is None:
+            org = Organisation(name=organisation, kind=OrganisationKind.LIBRARY)
+            db.session.add(org)
+            db.session.flush()
+        password = accounts.generate_password()
+        try:
+            accounts.create_user(
+                organisation=org, name=name, email=email, role=Role.COORDINATOR, password=password
+            )
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        click.echo(f"Coordinator {email} created. Password: {password}")
+
+
+def _echo_saved_logins() -> None:
+    path = Path(current_app.instance_path) / "demo-logins.txt"
+    if path.exists():
+        click.echo("Demo logins (instance/demo-logins.txt):")
+        click.echo(path.read_text(encoding="utf-8").rstrip())

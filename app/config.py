@@ -1,0 +1,22 @@
+"""Default configuration; ``instance/config.py`` and the environment override it."""
+
+from datetime import timedelta
+
+
+class Defaults:
+    SQLALCHEMY_DATABASE_URI = None  # filled in by create_app: DATABASE_URL or instance/spreekuur.db
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A working day at the desk must never be cut short by a login time-out.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=14)
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # no time limits on forms (WCAG 2.2.1)
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+    LANGUAGES = {"nl": "Nederlands", "en": "English"}
+    TIMEZONE = "Europe/Amsterdam"
+    LANGUAGE_COOKIE = "spreekuur_lang"
+    NETWORK_NAME = "Spreekuur"

@@ -1,0 +1,395 @@
+"""A realistic demo region: Stichtse Vecht, with its library, municipality and partners."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import (
+    ConsultationHours,
+    ExceptionKind,
+    Location,
+    LocationClosure,
+    Mode,
+    Organisation,
+    OrganisationKind,
+    Recurrence,
+    Role,
+    SeriesException,
+    SeriesStatus,
+    Topic,
+    User,
+)
+from app.services import accounts
+
+DEFAULT_TOPICS = [
+    # slug, Dutch, English, icon
+    ("digid", "DigiD", "DigiD", "id-card"),
+    ("belastingdienst", "Belastingdienst", "Belastingdienst (taxes)", "tax"),
+    ("toeslagen", "Toeslagen", "Toeslagen (benefits)", "benefits"),
+    ("uwv", "UWV", "UWV (work and benefits)", "work"),
+    ("svb", "SVB", "SVB (pension and child benefit)", "pension"),
+    ("duo", "DUO", "DUO (study finance)", "study"),
+    ("cak", "CAK", "CAK (care costs)", "health"),
+    ("gemeente", "Gemeente", "Municipality", "town-hall"),
+    ("geldzaken", "Geldzaken", "Money matters", "money"),
+    ("computer-telefoon", "Computer en telefoon", "Computer and phone", "computer"),
+    ("taal", "Nederlandse taal", "Dutch language", "language"),
+    ("anders", "Andere vraag", "Other question", "help"),
+]
+
+
+def ensure_default_topics() -> list[Topic]:
+    """Create the standard topics that do not exist yet."""
+    existing = set(db.session.scalars(sa.select(Topic.slug)))
+    for order, (slug, name_nl, name_en, icon) in enumerate(DEFAULT_TOPICS):
+        if slug not in existing:
+            db.session.add(
+                Topic(slug=slug, name_nl=name_nl, name_en=name_en, icon=icon, sort_order=order * 10)
+            )
+    db.session.commit()
+    return list(db.session.scalars(sa.select(Topic).order_by(Topic.sort_order)))
+
+
+def database_is_empty() -> bool:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 0
+
+
+def next_weekday(start: date, weekday: int) -> date:
+    return start + timedelta(days=(weekday - start.weekday()) % 7)
+
+
+def load(today: date | None = None) -> list[tuple[str, str, str, str]]:
+    """Load the demo region into an empty database; return (role, name, email, password)."""
+    today = today or date.today()
+    topics = {t.slug: t for t in ensure_default_topics()}
+
+    def org(kind, name, description, referral_info, **extra) -> Organisation:
+        item = Organisation(
+            kind=kind, name=name, description=description, referral_info=referral_info, **extra
+        )
+        db.session.add(item)
+        return item
+
+    library = org(
+        OrganisationKind.LIBRARY,
+        "Bibliotheek Stichtse Vecht",
+        "Gratis hulp bij DigiD, belastingen, toeslagen en andere overheidswebsites. "
+        "Cursussen Digisterker en Klik & Tik.",
+        "Stuur de inwoner naar het Informatiepunt Digitale Overheid in een van onze vestigingen.",
+        phone="0346 - 000 000",
+        website="https://www.example.org/bibliotheek",
+    )
+    gemeente = org(
+        OrganisationKind.MUNICIPALITY,
+        "Gemeente Stichtse Vecht",
+        "Vragen over paspoort, uitkering, bijzondere bijstand en andere zaken van de gemeente.",
+        "Warme overdracht naar het team Klantcontact, of het algemene nummer 14 0346.",
+        phone="14 0346",
+    )
+    kwadraad = org(
+        OrganisationKind.PARTNER,
+        "Kwadraad Maatschappelijk Werk",
+        "Maatschappelijk werk: hulp bij zorgen over geld, relaties, opvoeding of werk.",
+        "Bel het aanmeldnummer of boek een afspraak op het spreekuur in de bibliotheek.",
+    )
+    geldpunt = org(
+        OrganisationKind.PARTNER,
+        "Geldpunt Stichtse Vecht",
+        "Hulp bij rekeningen, schulden en het overzicht van uw geld. Gratis en vertrouwelijk.",
+        "Warme overdracht met toestemming; wij bellen de inwoner binnen een week.",
+    )
+    vluchtelingenwerk = org(
+        OrganisationKind.PARTNER,
+        "VluchtelingenWerk Stichtse Vecht",
+        "Hulp voor statushouders en nieuwkomers bij brieven, inburgering en regelingen.",
+        "Inloop zonder afspraak, of warme overdracht aan de coördinator.",
+    )
+    welzijn = org(
+        OrganisationKind.PARTNER,
+        "Welzijn Stichtse Vecht",
+        "Hulp bij formulieren, vervoer, mantelzorg en meedoen in de wijk.",
+        "Bel of mail de sociaal makelaar van de wijk.",
+    )
+    oco = org(
+        OrganisationKind.PARTNER,
+        "OCO Stichtse Vecht",
+        "Onafhankelijke cliëntondersteuning: iemand die met u meegaat naar gesprekken "
+        "met de gemeente over zorg of werk.",
+        "Aanmelden met toestemming van de inwoner; wij nemen binnen drie werkdagen contact op.",
+    )
+
+    def place(owner, name, street, postcode, city, accessibility="") -> Location:
+        item = Location(
+            organisation=owner,
+            name=name,
+            street=street,
+            postcode=postcode,
+            city=city,
+            accessibility=accessibility,
+        )
+        db.session.add(item)
+        return item
+
+    maarssen = place(
+        library,
+        "Bibliotheek Maarssen",
+        "Harmonieplein 25",
+        "3603 BS",
+        "Maarssen",
+        "Ingang zonder drempel, lift naar de eerste verdieping, ringleiding bij de balie.",
+    )
+    breukelen = place(
+        library,
+        "Bibliotheek Breukelen",
+        "Kerkbrink 2",
+        "3621 BM",
+        "Breukelen",
+        "Rolstoeltoegankelijk. Rustige spreekkamer achter de balie.",
+    )
+    loenen = place(
+        library,
+        "Bibliotheek Loenen",
+        "Dorpsstraat 36",
+        "3632 AT",
+        "Loenen aan de Vecht",
+        "Eén kleine stap bij de ingang; een medewerker helpt u graag.",
+    )
+    huis_van_de_wijk = place(
+        welzijn,
+        "Huis van de Wijk Maarssenbroek",
+        "Bisonspoor 3002",
+        "3605 LV",
+        "Maarssen",
+        "Rolstoeltoegankelijk, invalidentoilet.",
+    )
+    place(gemeente, "Gemeentehuis Stichtse Vecht", "Endelhovenlaan 1", "3601 GR", "Maarssen")
+
+    monday = today - timedelta(days=today.weekday())
+    start = monday - timedelta(weeks=4)
+
+    def hours(provider, location, title, description, topic_slugs, **fields) -> ConsultationHours:
+        fields.setdefault("status", SeriesStatus.PUBLISHED)
+        fields.setdefault("start_date", start)
+        fields.setdefault("recurrence", Recurrence.WEEKLY)
+        fields.setdefault("what_to_bring", "Uw telefoon of tablet, uw DigiD-app en de brieven die u kreeg.")
+        item = ConsultationHours(
+            provider=provider,
+            location=location,
+            title=title,
+            description=description,
+            topics=[topics[s] for s in topic_slugs],
+            revision=1,
+            **fields,
+        )
+        db.session.add(item)
+        return item
+
+    ido_maarssen = hours(
+        library,
+        maarssen,
+        "Informatiepunt Digitale Overheid",
+        "Vragen over DigiD, belastingen, toeslagen of een andere overheidswebsite? "
+        "Kom langs of maak een afspraak.",
+        ["digid", "belastingdienst", "toeslagen", "uwv", "svb", "duo", "cak"],
+        mode=Mode.MIXED,
+        weekdays="1",
+        start_time=time(14, 0),
+        end_time=time(16, 0),
+        walk_in_start=time(14, 0),
+        walk_in_end=time(14, 30),
+        slot_minutes=30,
+        seats_per_slot=2,
+    )
+    ido_breukelen = hours(
+        library,
+        breukelen,
+        "Informatiepunt Digitale Overheid",
+        "Hulp bij DigiD, belastingen en toeslagen. Alleen op afspraak.",
+        ["digid", "belastingdienst", "toeslagen", "computer-telefoon"],
+        mode=Mode.APPOINTMENT,
+        weekdays="3",
+        start_time=time(10, 0),
+        end_time=time(12, 0),
+        slot_minutes=30,
+    )
+    hours(
+        library,
+        huis_van_de_wijk,
+        "Hulp met uw telefoon en DigiD",
+        "De bibliotheek helpt u in het Huis van de Wijk met uw telefoon, tablet en DigiD.",
+        ["digid", "computer-telefoon"],
+        mode=Mode.MIXED,
+        weekdays="2",
+        start_time=time(10, 0),
+        end_time=time(12, 0),
+        walk_in_start=time(10, 0),
+        walk_in_end=time(10, 30),
+        slot_minutes=30,
+    )
+    kwadraad_hours = hours(
+        kwadraad,
+        maarssen,
+        "Spreekuur maatschappelijk werk",
+        "Zorgen over geld, werk of thuis? Praat met een maatschappelijk werker.",
+        ["geldzaken", "anders"],
+        mode=Mode.APPOINTMENT,
+        weekdays="2",
+        interval_weeks=2,
+        start_time=time(13, 0),
+        end_time=time(15, 0),
+        slot_minutes=30,
+    )
+    geldpunt_hours = hours(
+        geldpunt,
+        breukelen,
+        "Geldpunt: hulp bij geldzaken",
+        "Hulp bij rekeningen, schulden en uw geld op orde.",
+        ["geldzaken", "toeslagen"],
+        mode=Mode.APPOINTMENT,
+        recurrence=Recurrence.MONTHLY,
+        weekdays="0",
+        month_weeks="1,3",
+        start_time=time(10, 0),
+        end_time=time(12, 0),
+        slot_minutes=45,
+        what_to_bring="Uw bankafschriften en de rekeningen of brieven waar u vragen over heeft.",
+    )
+    hours(
+        vluchtelingenwerk,
+        loenen,
+        "Inloopspreekuur VluchtelingenWerk",
+        "Hulp bij brieven, inburgering en regelingen. U hoeft geen afspraak te maken.",
+        ["gemeente", "duo", "taal"],
+        mode=Mode.WALK_IN,
+        weekdays="4",
+        start_time=time(10, 0),
+        end_time=time(12, 0),
+    )
+    hours(
+        gemeente,
+        maarssen,
+        "Vragen aan de gemeente",
+        "Een medewerker van de gemeente beantwoordt uw vragen over zaken van de gemeente.",
+        ["gemeente"],
+        mode=Mode.APPOINTMENT,
+        weekdays="0",
+        start_time=time(14, 0),
+        end_time=time(16, 0),
+        slot_minutes=20,
+    )
+    hours(
+        welzijn,
+        loenen,
+        "Hulp bij formulieren",
+        "Een vrijwilliger van Welzijn helpt u met formulieren op papier en online.",
+        ["gemeente", "toeslagen", "anders"],
+        mode=Mode.APPOINTMENT,
+        weekdays="1",
+        start_time=time(9, 30),
+        end_time=time(11, 30),
+        slot_minutes=30,
+    )
+    hours(
+        oco,
+        breukelen,
+        "Inloop cliëntondersteuning",
+        "Iemand die met u meedenkt en meegaat naar gesprekken over zorg of werk.",
+        ["gemeente", "anders"],
+        mode=Mode.WALK_IN,
+        recurrence=Recurrence.MONTHLY,
+        weekdays="3",
+        month_weeks="-1",
+        start_time=time(13, 0),
+        end_time=time(15, 0),
+    )
+    hours(
+        kwadraad,
+        loenen,
+        "Spreekuur maatschappelijk werk Loenen",
+        "Nieuw spreekuur, nog niet gepubliceerd.",
+        ["geldzaken"],
+        mode=Mode.APPOINTMENT,
+        weekdays="3",
+        start_time=time(13, 0),
+        end_time=time(15, 0),
+        start_date=monday + timedelta(weeks=3),
+        status=SeriesStatus.DRAFT,
+    )
+    db.session.flush()
+
+    # A few exceptions: a cancelled date, other times once, an extra date.
+    next_kwadraad = next(
+        d
+        for d in (today + timedelta(days=i) for i in range(1, 30))
+        if d.weekday() == 2 and ((d - start).days // 7) % 2 == 0
+    )
+    db.session.add_all(
+        [
+            SeriesException(
+                series=kwadraad_hours,
+                date=next_kwadraad,
+                kind=ExceptionKind.CANCELLED,
+                reason="De maatschappelijk werker is op cursus.",
+            ),
+            SeriesException(
+                series=ido_breukelen,
+                date=next_weekday(today + timedelta(days=7), 3),
+                kind=ExceptionKind.CHANGED,
+                start_time=time(13, 0),
+                end_time=time(15, 0),
+                reason="Deze week 's middags.",
+            ),
+            SeriesException(
+                series=geldpunt_hours,
+                date=next_weekday(today + timedelta(days=14), 4),
+                kind=ExceptionKind.EXTRA,
+                start_time=time(10, 0),
+                end_time=time(12, 0),
+                reason="Extra spreekuur.",
+            ),
+            SeriesException(
+                series=ido_maarssen,
+                date=next_weekday(today + timedelta(days=28), 1),
+                kind=ExceptionKind.CANCELLED,
+                reason="Studiedag van de bibliotheek.",
+            ),
+        ]
+    )
+    closure_start = next_weekday(today + timedelta(days=21), 0)
+    db.session.add(
+        LocationClosure(
+            location=loenen,
+            start_date=closure_start,
+            end_date=closure_start + timedelta(days=6),
+            reason="Verbouwing van de bibliotheek.",
+        )
+    )
+    db.session.commit()
+
+    logins = []
+    for role, organisation, name, email in [
+        (Role.COORDINATOR, library, "Anna de Vries", "coordinator@bibliotheek.example.org"),
+        (Role.ORG_ADMIN, library, "Bram Jansen", "beheer@bibliotheek.example.org"),
+        (Role.STAFF, library, "Chris Bakker", "balie@bibliotheek.example.org"),
+        (Role.VOLUNTEER, library, "Dina Smit", "vrijwilliger@bibliotheek.example.org"),
+        (Role.ORG_ADMIN, kwadraad, "Eva Mulder", "beheer@kwadraad.example.org"),
+        (Role.STAFF, kwadraad, "Femke de Boer", "medewerker@kwadraad.example.org"),
+        (Role.STAFF, geldpunt, "Gijs Visser", "medewerker@geldpunt.example.org"),
+        (Role.STAFF, gemeente, "Hanna Meijer", "klantcontact@gemeente.example.org"),
+        (Role.ORG_ADMIN, welzijn, "Ilse de Graaf", "beheer@welzijn.example.org"),
+        (Role.STAFF, vluchtelingenwerk, "Jamal Haddad", "medewerker@vluchtelingenwerk.example.org"),
+        (Role.STAFF, oco, "Karin Bos", "medewerker@oco.example.org"),
+    ]:
+        password = accounts.generate_password()
+        accounts.create_user(
+            organisation=organisation, name=name, email=email, role=role, password=password
+        )
+        logins.append((role.value, name, email, password))
+    return logins
+
+
+def existing_users() -> list[User]:
+    return list(db.session.scalars(sa.select(User).order_by(User.id)))

@@ -1,0 +1,34 @@
+"""All models, importable from one place (and known to Alembic)."""
+
+from app.models.organisation import Location, Organisation, OrganisationKind
+from app.models.schedule import (
+    LAST_WEEK,
+    ConsultationHours,
+    ExceptionKind,
+    LocationClosure,
+    Mode,
+    Recurrence,
+    SeriesException,
+    SeriesStatus,
+    Topic,
+    series_topic,
+)
+from app.models.user import Role, User
+
+__all__ = [
+    "LAST_WEEK",
+    "ConsultationHours",
+    "ExceptionKind",
+    "Location",
+    "LocationClosure",
+    "Mode",
+    "Organisation",
+    "OrganisationKind",
+    "Recurrence",
+    "Role",
+    "SeriesException",
+    "SeriesStatus",
+    "Topic",
+    "User",
+    "series_topic",
+]

@@ -1,0 +1,107 @@
+"""Forms of the staff portal: series, date exceptions and closures."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app import labels
+from app.models import ExceptionKind, Mode, Recurrence
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class SeriesForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(
+        _l("Short description for residents"), validators=[Optional(), Length(max=1000)]
+    )
+    what_to_bring = TextAreaField(
+        _l("What to bring"), validators=[Optional(), Length(max=500)]
+    )
+    provider = SelectField(_l("Organisation that holds the hours"), coerce=int)
+    location = SelectField(_l("Location"), coerce=int)
+    topics = MultiCheckboxField(_l("Topics"), coerce=int)
+    mode = RadioField(
+        _l("How do residents come?"),
+        choices=[(m.value, labels.MODE[m]) for m in Mode],
+        default=Mode.APPOINTMENT.value,
+    )
+    recurrence = RadioField(
+        _l("Repeats"),
+        choices=[(r.value, labels.RECURRENCE[r]) for r in Recurrence],
+        default=Recurrence.WEEKLY.value,
+    )
+    weekdays = MultiCheckboxField(
+        _l("Days"), coerce=int, choices=[(i, day) for i, day in enumerate(labels.WEEKDAYS)]
+    )
+    interval_weeks = SelectField(
+        _l("How often"),
+        coerce=int,
+        default=1,
+        choices=[(1, _l("Every week"))] + [(n, _l("Every %(n)s weeks", n=n)) for n in range(2, 9)],
+    )
+    month_weeks = MultiCheckboxField(
+        _l("Which week of the month"),
+        coerce=int,
+        choices=list(labels.MONTH_WEEKS.items()),
+    )
+    start_date = DateField(_l("First date"), validators=[InputRequired()])
+    end_date = DateField(_l("Last date (optional)"), validators=[Optional()])
+    start_time = TimeField(_l("Start time"), validators=[InputRequired()])
+    end_time = TimeField(_l("End time"), validators=[InputRequired()])
+    walk_in_start = TimeField(_l("Walk-in from"), validators=[Optional()])
+    walk_in_end = TimeField(_l("Walk-in until"), validators=[Optional()])
+    slot_minutes = IntegerField(
+        _l("Length of one appointment (minutes)"),
+        default=30,
+        validators=[InputRequired(), NumberRange(min=5, max=480)],
+    )
+    seats_per_slot = IntegerField(
+        _l("Residents per appointment time"),
+        default=1,
+        validators=[InputRequired(), NumberRange(min=1, max=50)],
+    )
+    min_notice_hours = IntegerField(
+        _l("Book at least this many hours in advance"),
+        default=2,
+        validators=[InputRequired(), NumberRange(min=0, max=24 * 14)],
+    )
+    book_ahead_days = IntegerField(
+        _l("Book at most this many days ahead"),
+        default=42,
+        validators=[InputRequired(), NumberRange(min=1, max=366)],
+    )
+
+
+class ExceptionForm(FlaskForm):
+    kind = RadioField(
+        _l("What changes?"),
+        choices=[(k.value, labels.EXCEPTION_KIND[k]) for k in ExceptionKind],
+        default=ExceptionKind.CANCELLED.value,
+    )
+    date = DateField(_l("Date"), validators=[InputRequired()])
+    start_time = TimeField(_l("Start time"), validators=[Optional()])
+    end_time = TimeField(_l("End time"), validators=[Optional()])
+    reason = StringField(_l("Reason (shown to residents)"), validators=[Length(max=200)])
+
+
+class ClosureForm(FlaskForm):
+    start_date = DateField(_l("Closed from"), validators=[InputRequired()])
+    end_date = DateField(_l("Closed until (this day included)"), validators=[InputRequired()])
+    reason = StringField(
+        _l("Reason (shown to residents)"), validators=[DataRequired(), Length(max=200)]
+    )

@@ -1,0 +1,284 @@
+"""Occurrences and slots of consultation-hours series.
+
+A series stores wall-clock times; every occurrence is turned into instants with the
+location's IANA zone *for its own date*, so 14:00 stays 14:00 across DST changes.
+The work done is proportional to the date range asked for, never to a series' history:
+dates are tested arithmetically, and exceptions and closures are loaded for the range only.
+"""
+
+from __future__ import annotations
+
+import calendar
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import (
+    LAST_WEEK,
+    ConsultationHours,
+    ExceptionKind,
+    LocationClosure,
+    Mode,
+    Recurrence,
+    SeriesException,
+    SeriesStatus,
+)
+
+
+class OccurrenceStatus(enum.Enum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"  # by a date exception of the series
+    CLOSED = "closed"  # the location is closed that day
+
+
+class OccurrenceKind(enum.Enum):
+    REGULAR = "regular"
+    CHANGED = "changed"
+    EXTRA = "extra"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One bookable time inside an occurrence."""
+
+    start: datetime  # aware, in the location's zone
+    end: datetime
+    seats: int
+
+    @property
+    def start_utc(self) -> datetime:
+        return self.start.astimezone(UTC)
+
+
+@dataclass
+class Occurrence:
+    """One date on which a series is held (or would have been)."""
+
+    series: ConsultationHours
+    date: date
+    start: datetime  # aware, in the location's zone
+    end: datetime
+    kind: OccurrenceKind = OccurrenceKind.REGULAR
+    status: OccurrenceStatus = OccurrenceStatus.SCHEDULED
+    reason: str = ""
+    walk_in_start: datetime | None = None
+    walk_in_end: datetime | None = None
+    slots: list[Slot] = field(default_factory=list)
+
+    @property
+    def is_held(self) -> bool:
+        return self.status is OccurrenceStatus.SCHEDULED
+
+    @property
+    def key(self) -> str:
+        """Stable identity of this date of this series (for UIDs and links)."""
+        return f"{self.series.id}-{self.date.isoformat()}"
+
+
+def local_datetime(day: date, wall: time, zone: ZoneInfo) -> datetime | None:
+    """The instant of a wall-clock time on a day, or None if DST skips that time.
+
+    For an ambiguous time (the repeated hour in autumn) the first, summer-time, instant
+    is taken (``fold=0``).
+    """
+    candidate = datetime.combine(day, wall, tzinfo=zone)
+    round_trip = candidate.astimezone(UTC).astimezone(zone)
+    if round_trip.replace(tzinfo=None) != candidate.replace(tzinfo=None):
+        return None
+    return candidate
+
+
+def _span(day: date, start: time, end: time, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """Instants for a wall-clock span; a start or end inside a DST gap moves past the gap."""
+
+    def resolve(wall: time) -> datetime:
+        exact = local_datetime(day, wall, zone)
+        if exact is not None:
+            return exact
+        # Inside the spring-forward gap: the same UTC offset as before the gap lands after it.
+        return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC).astimezone(zone)
+
+    return resolve(start), resolve(end)
+
+
+def matches_pattern(series: ConsultationHours, day: date) -> bool:
+    """Whether the series' recurrence rule falls on ``day`` (ignoring exceptions)."""
+    if day < series.start_date or (series.end_date and day > series.end_date):
+        return False
+    if day.weekday() not in series.weekday_list:
+        return False
+    if series.recurrence is Recurrence.WEEKLY:
+        anchor = series.start_date - timedelta(days=series.start_date.weekday())
+        monday = day - timedelta(days=day.weekday())
+        return ((monday - anchor).days // 7) % max(series.interval_weeks, 1) == 0
+    weeks = series.month_week_list
+    nth = (day.day - 1) // 7 + 1
+    is_last = day.day + 7 > calendar.monthrange(day.year, day.month)[1]
+    return nth in weeks or (LAST_WEEK in weeks and is_last)
+
+
+def pattern_dates(series: ConsultationHours, start: date, end: date) -> Iterator[date]:
+    """Dates in [start, end] on which the recurrence rule falls."""
+    first = max(start, series.start_date)
+    last = min(end, series.end_date) if series.end_date else end
+    day = first
+    while day <= last:
+        if matches_pattern(series, day):
+            yield day
+        day += timedelta(days=1)
+
+
+def build_slots(series: ConsultationHours, occurrence: Occurrence) -> list[Slot]:
+    """Appointment slots of an occurrence on the wall-clock grid of the slot length."""
+    if not series.is_bookable_mode or not occurrence.is_held:
+        return []
+    zone = ZoneInfo(series.location.timezone)
+    wall_start = occurrence.start.replace(tzinfo=None)
+    wall_end = occurrence.end.replace(tzinfo=None)
+    step = timedelta(minutes=series.slot_minutes)
+    slots = []
+    cursor = wall_start
+    while cursor + step <= wall_end:
+        slot_start = local_datetime(cursor.date(), cursor.time(), zone)
+        slot_end = local_datetime((cursor + step).date(), (cursor + step).time(), zone)
+        if slot_start and slot_end and slot_end > slot_start:
+            slots.append(Slot(slot_start, slot_end, series.seats_per_slot))
+        cursor += step
+    return slots
+
+
+def expand(
+    series: ConsultationHours,
+    start: date,
+    end: date,
+    exceptions: Iterable[SeriesException] = (),
+    closures: Iterable[LocationClosure] = (),
+) -> list[Occurrence]:
+    """All occurrences of one series in [start, end], cancelled and closed ones included."""
+    zone = ZoneInfo(series.location.timezone)
+    by_date = {exc.date: exc for exc in exceptions if start <= exc.date <= end}
+    closed = [c for c in closures if c.start_date <= end and c.end_date >= start]
+
+    days: dict[date, tuple[time, time, OccurrenceKind]] = {}
+    for day in pattern_dates(series, start, end):
+        days[day] = (series.start_time, series.end_time, OccurrenceKind.REGULAR)
+    for day, exc in by_date.items():
+        if exc.kind is ExceptionKind.EXTRA and day not in days:
+            days[day] = (exc.start_time, exc.end_time, OccurrenceKind.EXTRA)
+        elif exc.kind is ExceptionKind.CHANGED and day in days:
+            days[day] = (exc.start_time, exc.end_time, OccurrenceKind.CHANGED)
+
+    result = []
+    for day in sorted(days):
+        wall_start, wall_end, kind = days[day]
+        begin, finish = _span(day, wall_start, wall_end, zone)
+        occurrence = Occurrence(series=series, date=day, start=begin, end=finish, kind=kind)
+        exc = by_date.get(day)
+        closure = next((c for c in closed if c.start_date <= day <= c.end_date), None)
+        if closure is not None:
+            occurrence.status = OccurrenceStatus.CLOSED
+            occurrence.reason = closure.reason
+        elif exc is not None and exc.kind is ExceptionKind.CANCELLED:
+            occurrence.status = OccurrenceStatus.CANCELLED
+            occurrence.reason = exc.reason
+        elif exc is not None:
+            occurrence.reason = exc.reason
+        if series.mode is Mode.MIXED and series.walk_in_start and series.walk_in_end:
+            occurrence.walk_in_start, occurrence.walk_in_end = _span(
+                day, series.walk_in_start, series.walk_in_end, zone
+            )
+        occurrence.slots = build_slots(series, occurrence)
+        result.append(occurrence)
+    return result
+
+
+def occurrences(
+    series_list: Iterable[ConsultationHours],
+    start: date,
+    end: date,
+    *,
+    include_cancelled: bool = False,
+) -> list[Occurrence]:
+    """Occurrences of several series in [start, end], sorted by start time.
+
+    Exceptions and closures are loaded in two queries for the whole set and range.
+    """
+    series_list = list(series_list)
+    if not series_list or end < start:
+        return []
+    series_ids = [s.id for s in series_list]
+    location_ids = {s.location_id for s in series_list}
+    exceptions: dict[int, list[SeriesException]] = defaultdict(list)
+    for exc in db.session.scalars(
+        sa.select(SeriesException).where(
+            SeriesException.series_id.in_(series_ids),
+            SeriesException.date.between(start, end),
+        )
+    ):
+        exceptions[exc.series_id].append(exc)
+    closures: dict[int, list[LocationClosure]] = defaultdict(list)
+    for closure in db.session.scalars(
+        sa.select(LocationClosure).where(
+            LocationClosure.location_id.in_(location_ids),
+            LocationClosure.start_date <= end,
+            LocationClosure.end_date >= start,
+        )
+    ):
+        closures[closure.location_id].append(closure)
+
+    result = []
+    for series in series_list:
+        for occurrence in expand(
+            series, start, end, exceptions[series.id], closures[series.location_id]
+        ):
+            if include_cancelled or occurrence.is_held:
+                result.append(occurrence)
+    result.sort(key=lambda o: (o.start, o.series.title, o.series.id))
+    return result
+
+
+@dataclass(frozen=True)
+class BookableSlot:
+    occurrence: Occurrence
+    slot: Slot
+    seats_left: int
+
+
+def bookable_slots(
+    series_list: Iterable[ConsultationHours],
+    start: date,
+    end: date,
+    *,
+    now: datetime,
+    booked: Mapping[tuple[int, datetime], int] | None = None,
+) -> list[BookableSlot]:
+    """Free slots residents may book now: published, held, past the notice, within the horizon.
+
+    ``booked`` maps ``(series_id, slot start in UTC)`` to the seats already taken.
+    """
+    booked = booked or {}
+    published = [
+        s for s in series_list if s.status is SeriesStatus.PUBLISHED and s.is_bookable_mode
+    ]
+    result = []
+    for occurrence in occurrences(published, start, end):
+        series = occurrence.series
+        earliest = now + timedelta(hours=series.min_notice_hours)
+        horizon = now.astimezone(occurrence.start.tzinfo).date() + timedelta(
+            days=series.book_ahead_days
+        )
+        if occurrence.date > horizon:
+            continue
+        for slot in occurrence.slots:
+            if slot.start < earliest:
+                continue
+            left = slot.seats - booked.get((series.id, slot.start_utc), 0)
+            if left > 0:
+                result.append(BookableSlot(occurrence, slot, left))
+    return result

@@ -1,0 +1,55 @@
+"""Error pages: a full page normally, a small fragment for htmx fragment requests."""
+
+from flask import Flask
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
+from app.web.htmx import render
+
+
+def _titles() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Something went wrong"), _("We could not understand this request.")),
+        403: (_("No access"), _("You do not have permission to do this.")),
+        404: (_("Page not found"), _("This page does not exist (any more).")),
+        405: (_("Something went wrong"), _("This action is not possible here.")),
+        500: (
+            _("Something went wrong"),
+            _("Something went wrong on our side. Please try again later."),
+        ),
+    }
+
+
+def _error_page(code: int, title: str | None = None, message: str | None = None):
+    default_title, default_message = _titles().get(code, _titles()[400])
+    return render(
+        "errors/error.html",
+        block="content",
+        status=code,
+        code=code,
+        title=title or default_title,
+        message=message or default_message,
+    )
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error: CSRFError):
+        return _error_page(
+            400,
+            _("Please try again"),
+            _("This form was open too long or was sent twice. Go back, reload and try again."),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code and error.code < 400:
+            return error
+        return _error_page(error.code or 500)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(_error: InternalServerError):
+        db.session.rollback()
+        return _error_page(500)

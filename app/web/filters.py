@@ -1,0 +1,50 @@
+"""Template filters for dates, times and labels."""
+
+from datetime import date, datetime
+
+from flask import Flask
+from flask_babel import format_date
+
+from app import labels
+from app.i18n import current_language
+
+
+def format_day(value: date | datetime) -> str:
+    """'maandag 3 maart 2025': weekday and date written out, easy to read."""
+    day = value.date() if isinstance(value, datetime) else value
+    return format_date(day, "EEEE d MMMM y")
+
+
+def format_short_date(value: date) -> str:
+    return format_date(value, "EEE d MMM y")
+
+
+def format_time(value: datetime) -> str:
+    """The wall-clock time in the value's own zone (the location's), e.g. 14:30."""
+    return value.strftime("%H:%M")
+
+
+def topic_name(topic) -> str:
+    return topic.name(current_language())
+
+
+def weekdays_label(series) -> str:
+    return ", ".join(str(labels.WEEKDAYS[d]) for d in series.weekday_list)
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(format_day)
+    app.add_template_filter(format_short_date)
+    app.add_template_filter(format_time)
+    app.add_template_filter(topic_name)
+    app.add_template_filter(weekdays_label)
+    for name, mapping in {
+        "mode_label": labels.MODE,
+        "status_label": labels.STATUS,
+        "role_label": labels.ROLE,
+        "org_kind_label": labels.ORGANISATION_KIND,
+        "recurrence_label": labels.RECURRENCE,
+        "exception_kind_label": labels.EXCEPTION_KIND,
+    }.items():
+        app.add_template_filter(lambda value, m=mapping: m[value], name)
+    app.add_template_global(labels.MONTH_WEEKS, "month_week_labels")

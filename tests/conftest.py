@@ -1,0 +1,218 @@
+"""Fixtures: a migrated database (SQLite, or PostgreSQL via TEST_DATABASE_URL), the app,
+clients, a login helper and factories for the domain objects."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from datetime import date, time
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from app import create_app
+from app.extensions import db
+from app.models import (
+    ConsultationHours,
+    Location,
+    Mode,
+    Organisation,
+    OrganisationKind,
+    Recurrence,
+    Role,
+    SeriesStatus,
+    Topic,
+    User,
+)
+
+PASSWORD = "correct-horse-battery"
+_counter = itertools.count(1)
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def _test_config(url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """A database migrated to the newest schema, once per test session."""
+    url = _database_url(tmp_path_factory)
+    app = create_app(_test_config(url))
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _clear(engine) -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(sa.text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app(_test_config(database_url))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _clear(db.engine)
+        db.engine.dispose()
+
+
+@pytest.fixture
+def csrf_app(database_url):
+    """The app with CSRF protection on, as in production."""
+    app = create_app({**_test_config(database_url), "WTF_CSRF_ENABLED": True})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _clear(db.engine)
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# Factories -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_org(app):
+    def make(**overrides) -> Organisation:
+        n = next(_counter)
+        values = {"name": f"Organisation {n}", "kind": OrganisationKind.PARTNER}
+        values.update(overrides)
+        org = Organisation(**values)
+        db.session.add(org)
+        db.session.commit()
+        return org
+
+    return make
+
+
+@pytest.fixture
+def make_location(app, make_org):
+    def make(organisation: Organisation | None = None, **overrides) -> Location:
+        n = next(_counter)
+        values = {
+            "organisation": organisation or make_org(kind=OrganisationKind.LIBRARY),
+            "name": f"Location {n}",
+            "street": f"Dorpsstraat {n}",
+            "postcode": "3600 AA",
+            "city": "Maarssen",
+        }
+        values.update(overrides)
+        location = Location(**values)
+        db.session.add(location)
+        db.session.commit()
+        return location
+
+    return make
+
+
+@pytest.fixture
+def make_user(app, make_org):
+    def make(role: Role = Role.STAFF, organisation: Organisation | None = None, **overrides):
+        n = next(_counter)
+        user = User(
+            organisation=organisation or make_org(),
+            name=overrides.pop("name", f"User {n}"),
+            email=overrides.pop("email", f"user{n}@example.org"),
+            role=role,
+            **overrides,
+        )
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_topic(app):
+    def make(**overrides) -> Topic:
+        n = next(_counter)
+        values = {"slug": f"topic-{n}", "name_nl": f"Onderwerp {n}", "name_en": f"Topic {n}"}
+        values.update(overrides)
+        topic = Topic(**values)
+        db.session.add(topic)
+        db.session.commit()
+        return topic
+
+    return make
+
+
+@pytest.fixture
+def make_series(app, make_org, make_location):
+    def make(**overrides) -> ConsultationHours:
+        provider = overrides.pop("provider", None) or make_org()
+        location = overrides.pop("location", None) or make_location()
+        values = {
+            "title": "Spreekuur geldzaken",
+            "mode": Mode.APPOINTMENT,
+            "recurrence": Recurrence.WEEKLY,
+            "weekdays": "1",
+            "interval_weeks": 1,
+            "month_weeks": "",
+            "start_date": date(2026, 1, 5),
+            "end_date": None,
+            "start_time": time(14, 0),
+            "end_time": time(16, 0),
+            "slot_minutes": 30,
+            "seats_per_slot": 1,
+            "min_notice_hours": 2,
+            "book_ahead_days": 42,
+            "status": SeriesStatus.PUBLISHED,
+        }
+        values.update(overrides)
+        series = ConsultationHours(provider=provider, location=location, **values)
+        db.session.add(series)
+        db.session.commit()
+        return series
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in through the real login form."""
+
+    def do_login(user: User, password: str = PASSWORD, test_client=None):
+        response = (test_client or client).post(
+            "/auth/login", data={"email": user.email, "password": password}
+        )
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response
+
+    return do_login
