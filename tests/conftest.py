@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 from datetime import date, time
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from app import create_app
+from app import create_app, normalise_database_url
 from app.extensions import db
 from app.models import (
     ConsultationHours,
@@ -48,18 +49,42 @@ def _test_config(url: str) -> dict:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    """A database migrated to the newest schema, once per test session."""
+def database_url(tmp_path_factory):
+    """A database migrated to the newest schema, once per test session.
+
+    On PostgreSQL every session gets a database of its own, so that test runs side by
+    side never touch each other's data; it is dropped at the end.
+    """
     url = _database_url(tmp_path_factory)
+    own_database = None
+    if url.startswith("postgres"):
+        url, own_database = _create_pg_database(url)
     app = create_app(_test_config(url))
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-                conn.execute(sa.text("CREATE SCHEMA public"))
         upgrade()
         db.engine.dispose()
-    return url
+    yield url
+    if own_database:
+        _drop_pg_database(own_database)
+
+
+def _create_pg_database(url: str) -> tuple[str, tuple]:
+    admin_url = sa.engine.make_url(normalise_database_url(url))
+    name = f"{admin_url.database}_{os.getpid()}_{secrets.token_hex(3)}"
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    test_url = admin_url.set(database=name).render_as_string(hide_password=False)
+    return test_url, (admin_url, name)
+
+
+def _drop_pg_database(own_database: tuple) -> None:
+    admin_url, name = own_database
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
 
 
 def _clear(engine) -> None:

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from app import labels
@@ -12,7 +13,9 @@ from app.models import OrganisationKind
 class OrganisationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     kind = SelectField(
-        _l("Kind"), choices=[(k.value, labels.ORGANISATION_KIND[k]) for k in OrganisationKind]
+        _l("Kind"), choices=[
+            SelectChoice(k.value, labels.ORGANISATION_KIND[k]) for k in OrganisationKind
+        ]
     )
     description = TextAreaField(
         _l("What you help with, in plain language"), validators=[Optional(), Length(max=2000)]

@@ -5,6 +5,8 @@ from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from wtforms.fields.choices import SelectChoice
+
 from app import labels
 from app.admin.forms import LocationForm, OrganisationForm, TopicForm, UserForm
 from app.extensions import db
@@ -131,7 +133,7 @@ def location_edit(location_id: int | None = None):
     if location is not None:
         authorize(current_user, Action.MANAGE, location)
     form = LocationForm(obj=location)
-    form.organisation.choices = [(o.id, o.name) for o in _manageable_organisations()]
+    form.organisation.choices = [SelectChoice(o.id, o.name) for o in _manageable_organisations()]
     if request.method == "GET":
         form.organisation.data = (location or current_user).organisation_id
     if form.validate_on_submit():
@@ -170,7 +172,7 @@ def topic_edit(topic_id: int | None = None):
     else:
         authorize(current_user, Action.MANAGE, topic)
     form = TopicForm(obj=topic)
-    form.icon.choices = [(name, name) for name in directory.TOPIC_ICONS]
+    form.icon.choices = [SelectChoice(name) for name in directory.TOPIC_ICONS]
     if form.validate_on_submit():
         values = {k: v for k, v in form.data.items() if k != "csrf_token"}
         try:
@@ -197,8 +199,10 @@ def users():
 
 def _user_form(user: User | None) -> UserForm:
     form = UserForm(obj=user)
-    form.organisation.choices = [(o.id, o.name) for o in _manageable_organisations()]
-    form.role.choices = [(r.value, labels.ROLE[r]) for r in assignable_roles(current_user)]
+    form.organisation.choices = [SelectChoice(o.id, o.name) for o in _manageable_organisations()]
+    form.role.choices = [
+        SelectChoice(r.value, labels.ROLE[r]) for r in assignable_roles(current_user)
+    ]
     if request.method == "GET":
         form.organisation.data = user.organisation_id if user else current_user.organisation_id
         form.role.data = user.role.value if user else Role.STAFF.value
@@ -251,7 +255,7 @@ def user_edit(user_id: int):
             flash(_("%(name)s has been saved.", name=user.name), "success")
             return redirect_to(url_for("admin.users"))
     return render(
-        "admin/user_edit.html",
+        "admin/form.html",
         block="admin_form",
         status=422 if form.is_submitted() else 200,
         form=form,

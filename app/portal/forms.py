@@ -13,6 +13,7 @@ from wtforms import (
     TimeField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app import labels
@@ -37,27 +38,28 @@ class SeriesForm(FlaskForm):
     topics = MultiCheckboxField(_l("Topics"), coerce=int)
     mode = RadioField(
         _l("How do residents come?"),
-        choices=[(m.value, labels.MODE[m]) for m in Mode],
+        choices=[SelectChoice(m.value, labels.MODE[m]) for m in Mode],
         default=Mode.APPOINTMENT.value,
     )
     recurrence = RadioField(
         _l("Repeats"),
-        choices=[(r.value, labels.RECURRENCE[r]) for r in Recurrence],
+        choices=[SelectChoice(r.value, labels.RECURRENCE[r]) for r in Recurrence],
         default=Recurrence.WEEKLY.value,
     )
     weekdays = MultiCheckboxField(
-        _l("Days"), coerce=int, choices=[(i, day) for i, day in enumerate(labels.WEEKDAYS)]
+        _l("Days"), coerce=int, choices=[SelectChoice(i, day) for i, day in enumerate(labels.WEEKDAYS)]
     )
     interval_weeks = SelectField(
         _l("How often"),
         coerce=int,
         default=1,
-        choices=[(1, _l("Every week"))] + [(n, _l("Every %(n)s weeks", n=n)) for n in range(2, 9)],
+        choices=[SelectChoice(1, _l("Every week"))]
+        + [SelectChoice(n, _l("Every %(n)s weeks", n=n)) for n in range(2, 9)],
     )
     month_weeks = MultiCheckboxField(
         _l("Which week of the month"),
         coerce=int,
-        choices=list(labels.MONTH_WEEKS.items()),
+        choices=[SelectChoice(n, label) for n, label in labels.MONTH_WEEKS.items()],
     )
     start_date = DateField(_l("First date"), validators=[InputRequired()])
     end_date = DateField(_l("Last date (optional)"), validators=[Optional()])
@@ -90,7 +92,7 @@ class SeriesForm(FlaskForm):
 class ExceptionForm(FlaskForm):
     kind = RadioField(
         _l("What changes?"),
-        choices=[(k.value, labels.EXCEPTION_KIND[k]) for k in ExceptionKind],
+        choices=[SelectChoice(k.value, labels.EXCEPTION_KIND[k]) for k in ExceptionKind],
         default=ExceptionKind.CANCELLED.value,
     )
     date = DateField(_l("Date"), validators=[InputRequired()])

@@ -1,6 +1,7 @@
 """Between the series form and the series service: choices, filling, converting."""
 
 import sqlalchemy as sa
+from wtforms.fields.choices import SelectChoice
 
 from app.extensions import db
 from app.models import (
@@ -29,7 +30,7 @@ def prepare_series_form(
         ).all()
     else:
         orgs = [user.organisation]
-    form.provider.choices = [(o.id, o.name) for o in orgs]
+    form.provider.choices = [SelectChoice(o.id, o.name) for o in orgs]
     if not form.provider.data:
         form.provider.data = series.provider_id if series else user.organisation_id
     locations = db.session.scalars(
@@ -38,11 +39,13 @@ def prepare_series_form(
         .where(Location.active)
         .order_by(Organisation.name, Location.name)
     ).all()
-    form.location.choices = [(loc.id, f"{loc.name} ({loc.organisation.name})") for loc in locations]
+    form.location.choices = [
+        SelectChoice(loc.id, f"{loc.name} ({loc.organisation.name})") for loc in locations
+    ]
     topics = db.session.scalars(
         sa.select(Topic).where(Topic.active).order_by(Topic.sort_order, Topic.name_nl)
     ).all()
-    form.topics.choices = [(t.id, topic_name(t)) for t in topics]
+    form.topics.choices = [SelectChoice(t.id, topic_name(t)) for t in topics]
     return form
 
 
