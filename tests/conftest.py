@@ -10,6 +10,7 @@ from datetime import date, time
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from app import create_app, normalise_database_url
@@ -97,9 +98,25 @@ def _clear(engine) -> None:
                 conn.execute(sa.text(f"DELETE FROM {name}"))
 
 
+class FreshContextClient(FlaskClient):
+    """Runs each request in an application context of its own, as a real server does.
+
+    Without this, requests would share the test's context: its ``g`` (Flask-Login's cached
+    user) and its database session. Afterwards the test's own session is expired so that it
+    reads what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def app(database_url):
     app = create_app(_test_config(database_url))
+    app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
         db.session.remove()
@@ -111,6 +128,7 @@ def app(database_url):
 def csrf_app(database_url):
     """The app with CSRF protection on, as in production."""
     app = create_app({**_test_config(database_url), "WTF_CSRF_ENABLED": True})
+    app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
         db.session.remove()

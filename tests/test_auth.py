@@ -1,0 +1,114 @@
+"""Logging in and out, and sessions that end when an account changes."""
+
+from app.extensions import db
+from app.models import Role
+from app.services import accounts
+from tests.conftest import PASSWORD
+
+
+def test_login_page_is_dutch_by_default(client):
+    """A first visit without language preference shows the Dutch login page."""
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert '<html lang="nl"' in page
+
+
+def test_wrong_password_is_refused_with_a_message(client, make_user):
+    """A wrong password re-renders the form (422) with one message that does not say which part was wrong."""
+    user = make_user()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    response = client.post("/auth/login", data={"email": user.email, "password": "nope"})
+    assert response.status_code == 422
+    assert "Email address or password is not correct." in response.get_data(as_text=True)
+    assert client.get("/portal/").status_code == 302
+
+
+def test_unknown_email_gets_the_same_message(client):
+    """An unknown email gets exactly the same answer as a wrong password."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    response = client.post("/auth/login", data={"email": "x@example.org", "password": "nope"})
+    assert response.status_code == 422
+    assert "Email address or password is not correct." in response.get_data(as_text=True)
+
+
+def test_email_is_case_insensitive(client, make_user):
+    """Staff can type their email address in any case."""
+    user = make_user(email="anna@example.org")
+    response = client.post("/auth/login", data={"email": " Anna@Example.org ", "password": PASSWORD})
+    assert response.status_code == 303
+
+
+def test_login_follows_only_local_next(client, make_user, login):
+    """After login the user returns to the page they asked for, never to another site."""
+    user = make_user()
+    response = client.post(
+        "/auth/login?next=/admin/", data={"email": user.email, "password": PASSWORD}
+    )
+    assert response.headers["Location"] == "/admin/"
+    client.post("/auth/logout")
+    response = client.post(
+        "/auth/login?next=//evil.example/x", data={"email": user.email, "password": PASSWORD}
+    )
+    assert response.headers["Location"] == "/portal/"
+
+
+def test_portal_asks_anonymous_visitors_to_log_in(client):
+    """The portal redirects visitors who are not logged in to the login page."""
+    response = client.get("/portal/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login?next=")
+
+
+def test_logout_ends_the_session(client, make_user, login):
+    """After logging out the portal asks for a login again."""
+    login(make_user())
+    assert client.get("/portal/").status_code == 200
+    client.post("/auth/logout")
+    assert client.get("/portal/").status_code == 302
+
+
+def test_session_lasts_a_working_day(app, client, make_user, login):
+    """The login cookie outlives a working day: no time-out during desk hours."""
+    login(make_user())
+    assert app.permanent_session_lifetime.total_seconds() >= 12 * 3600
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.expires is not None
+
+
+def test_deactivated_user_cannot_log_in_and_loses_their_session(client, make_user, login):
+    """Deactivating an account ends its open session and blocks new logins."""
+    user = make_user(Role.STAFF)
+    login(user)
+    accounts.set_active(user, False)
+    assert client.get("/portal/").status_code == 302
+    response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 422
+
+
+def test_password_reset_ends_old_sessions(client, make_user, login):
+    """After a password reset the old password and the old session no longer work."""
+    user = make_user()
+    login(user)
+    new_password = accounts.reset_password(user)
+    assert client.get("/portal/").status_code == 302
+    assert client.post(
+        "/auth/login", data={"email": user.email, "password": PASSWORD}
+    ).status_code == 422
+    login(user, new_password)
+    assert client.get("/portal/").status_code == 200
+
+
+def test_passwords_are_stored_hashed(make_user):
+    """The database holds a hash, never the password itself."""
+    user = make_user()
+    db.session.refresh(user)
+    assert PASSWORD not in user.password_hash
+    assert user.check_password(PASSWORD)
+
+
+def test_forms_need_a_csrf_token(csrf_app, make_user):
+    """With CSRF protection on, a login post without the token is refused."""
+    user = make_user()
+    client = csrf_app.test_client()
+    response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code in (400, 422)
+    assert client.get("/portal/").status_code == 302
