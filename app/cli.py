@@ -24,7 +24,10 @@ def register(app: Flask) -> None:
                 return
             raise click.ClickException("The database is not empty; demo data not loaded.")
         logins = demo.load()
-        lines = [f"{role:<12} {name:<16} {email:<52} {password}" for role, name, email, password in logins]
+        lines = [
+            f"{role:<12} {name:<16} {email:<52} {password}"
+            for role, name, email, password in logins
+        ]
         path = Path(current_app.instance_path) / "demo-logins.txt"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         path.chmod(0o600)

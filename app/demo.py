@@ -174,7 +174,9 @@ def load(today: date | None = None) -> list[tuple[str, str, str, str]]:
         fields.setdefault("status", SeriesStatus.PUBLISHED)
         fields.setdefault("start_date", start)
         fields.setdefault("recurrence", Recurrence.WEEKLY)
-        fields.setdefault("what_to_bring", "Uw telefoon of tablet, uw DigiD-app en de brieven die u kreeg.")
+        fields.setdefault(
+            "what_to_bring", "Uw telefoon of tablet, uw DigiD-app en de brieven die u kreeg."
+        )
         item = ConsultationHours(
             provider=provider,
             location=location,

@@ -76,15 +76,27 @@ def test_coordinator_edits_topics(client, coordinator, make_topic):
     """Topics are added and renamed by the coordinator."""
     response = client.post(
         "/admin/topics/new",
-        data={"name_nl": "Toeslagen", "name_en": "Benefits", "slug": "toeslagen",
-              "icon": "benefits", "sort_order": "10", "active": "y"},
+        data={
+            "name_nl": "Toeslagen",
+            "name_en": "Benefits",
+            "slug": "toeslagen",
+            "icon": "benefits",
+            "sort_order": "10",
+            "active": "y",
+        },
     )
     assert response.status_code == 303
     topic = db.session.scalar(sa.select(Topic))
     client.post(
         f"/admin/topics/{topic.id}/edit",
-        data={"name_nl": "Toeslagen en huurtoeslag", "name_en": "Benefits", "slug": "toeslagen",
-              "icon": "benefits", "sort_order": "10", "active": "y"},
+        data={
+            "name_nl": "Toeslagen en huurtoeslag",
+            "name_en": "Benefits",
+            "slug": "toeslagen",
+            "icon": "benefits",
+            "sort_order": "10",
+            "active": "y",
+        },
     )
     db.session.refresh(topic)
     assert topic.name_nl == "Toeslagen en huurtoeslag"
@@ -94,8 +106,12 @@ def test_new_account_gets_a_password_shown_once_that_works(app, client, coordina
     """Creating an account shows a generated password once; with it the new user can log in."""
     response = client.post(
         "/admin/users/new",
-        data={"name": "Bram", "email": "bram@example.org", "organisation": library.id,
-              "role": "staff"},
+        data={
+            "name": "Bram",
+            "email": "bram@example.org",
+            "organisation": library.id,
+            "role": "staff",
+        },
     )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -113,16 +129,20 @@ def test_account_with_existing_email_is_refused(client, coordinator, library):
     """An email address can be used by one account only."""
     response = client.post(
         "/admin/users/new",
-        data={"name": "Dubbel", "email": coordinator.email.upper(), "organisation": library.id,
-              "role": "staff"},
+        data={
+            "name": "Dubbel",
+            "email": coordinator.email.upper(),
+            "organisation": library.id,
+            "role": "staff",
+        },
     )
     assert response.status_code == 422
-    assert "There is already an account with this email address." in response.get_data(
-        as_text=True
-    )
+    assert "There is already an account with this email address." in response.get_data(as_text=True)
 
 
-def test_coordinator_deactivates_and_reactivates_an_account(client, coordinator, make_user, library):
+def test_coordinator_deactivates_and_reactivates_an_account(
+    client, coordinator, make_user, library
+):
     """A deactivated account is marked as such and can be activated again."""
     user = make_user(Role.STAFF, library)
     client.post(f"/admin/users/{user.id}/active", data={"active": "0"})
@@ -159,15 +179,21 @@ def test_org_admin_creates_accounts_only_in_own_organisation(client, make_user, 
     assert response.status_code == 422  # not one of the offered choices
     response = client.post(
         "/admin/users/new",
-        data={"name": "X", "email": "x@example.org", "organisation": partner.id,
-              "role": "coordinator"},
+        data={
+            "name": "X",
+            "email": "x@example.org",
+            "organisation": partner.id,
+            "role": "coordinator",
+        },
     )
     assert response.status_code == 422
     assert db.session.scalar(sa.select(User).where(User.email == "x@example.org")) is None
 
 
-def test_org_admin_edits_own_organisation_profile_but_not_its_kind(client, make_user, make_org, login):
-    """An organisation admin keeps their description up to date; the kind stays the coordinator's."""
+def test_org_admin_edits_own_organisation_profile_but_not_its_kind(
+    client, make_user, make_org, login
+):
+    """An organisation admin updates their description; the kind is the coordinator's."""
     partner = make_org(name="Geldpunt")
     login(make_user(Role.ORG_ADMIN, partner))
     form = client.get(f"/admin/organisations/{partner.id}/edit").get_data(as_text=True)

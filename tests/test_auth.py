@@ -13,7 +13,7 @@ def test_login_page_is_dutch_by_default(client):
 
 
 def test_wrong_password_is_refused_with_a_message(client, make_user):
-    """A wrong password re-renders the form (422) with one message that does not say which part was wrong."""
+    """A wrong password re-renders the form (422) with a message naming neither part."""
     user = make_user()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     response = client.post("/auth/login", data={"email": user.email, "password": "nope"})
@@ -32,8 +32,10 @@ def test_unknown_email_gets_the_same_message(client):
 
 def test_email_is_case_insensitive(client, make_user):
     """Staff can type their email address in any case."""
-    user = make_user(email="anna@example.org")
-    response = client.post("/auth/login", data={"email": " Anna@Example.org ", "password": PASSWORD})
+    make_user(email="anna@example.org")
+    response = client.post(
+        "/auth/login", data={"email": " Anna@Example.org ", "password": PASSWORD}
+    )
     assert response.status_code == 303
 
 
@@ -90,9 +92,10 @@ def test_password_reset_ends_old_sessions(client, make_user, login):
     login(user)
     new_password = accounts.reset_password(user)
     assert client.get("/portal/").status_code == 302
-    assert client.post(
-        "/auth/login", data={"email": user.email, "password": PASSWORD}
-    ).status_code == 422
+    assert (
+        client.post("/auth/login", data={"email": user.email, "password": PASSWORD}).status_code
+        == 422
+    )
     login(user, new_password)
     assert client.get("/portal/").status_code == 200
 

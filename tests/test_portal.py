@@ -233,7 +233,9 @@ def test_cancel_a_date_then_remove_the_change(en, partner_staff, make_series):
         ("extra", True, "The hours are already held on this date."),
     ],
 )
-def test_exception_on_wrong_date_is_refused(en, partner_staff, make_series, kind, on_pattern, message):
+def test_exception_on_wrong_date_is_refused(
+    en, partner_staff, make_series, kind, on_pattern, message
+):
     """An exception must fit the pattern: cancel or change a held date, add a free one."""
     held = next_weekday(1)
     series = make_series(provider=partner_staff.organisation, start_date=held - timedelta(weeks=1))
@@ -292,7 +294,9 @@ def test_closure_with_end_before_start_is_refused(en, make_user, library, branch
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LocationClosure)) == 0
 
 
-def test_host_sees_guest_series_on_its_overview(en, make_user, library, branch, partner, make_series, login):
+def test_host_sees_guest_series_on_its_overview(
+    en, make_user, library, branch, partner, make_series, login
+):
     """Library staff see the partner's hours held at their branch under 'Guests'."""
     make_series(provider=partner, location=branch, title="Geldpunt in de bibliotheek")
     login(make_user(Role.STAFF, library))
@@ -306,10 +310,15 @@ def test_public_home_lists_only_published_hours(en, make_series):
     start = date.today() - timedelta(days=1)
     every_day = "0,1,2,3,4,5,6"
     make_series(title="Gepubliceerd spreekuur", weekdays=every_day, start_date=start)
-    make_series(title="Concept spreekuur", weekdays=every_day, start_date=start,
-                status=SeriesStatus.DRAFT)
-    make_series(title="Gepauzeerd spreekuur", weekdays=every_day, start_date=start,
-                status=SeriesStatus.PAUSED)
+    make_series(
+        title="Concept spreekuur", weekdays=every_day, start_date=start, status=SeriesStatus.DRAFT
+    )
+    make_series(
+        title="Gepauzeerd spreekuur",
+        weekdays=every_day,
+        start_date=start,
+        status=SeriesStatus.PAUSED,
+    )
     page = en.get("/").get_data(as_text=True)
     assert "Gepubliceerd spreekuur" in page
     assert "Concept spreekuur" not in page

@@ -13,9 +13,8 @@ from app.models import OrganisationKind
 class OrganisationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     kind = SelectField(
-        _l("Kind"), choices=[
-            SelectChoice(k.value, labels.ORGANISATION_KIND[k]) for k in OrganisationKind
-        ]
+        _l("Kind"),
+        choices=[SelectChoice(k.value, labels.ORGANISATION_KIND[k]) for k in OrganisationKind],
     )
     description = TextAreaField(
         _l("What you help with, in plain language"), validators=[Optional(), Length(max=2000)]
@@ -36,9 +35,7 @@ class LocationForm(FlaskForm):
     street = StringField(_l("Street and number"), validators=[DataRequired(), Length(max=160)])
     postcode = StringField(_l("Postcode"), validators=[DataRequired(), Length(max=16)])
     city = StringField(_l("Town or city"), validators=[DataRequired(), Length(max=80)])
-    accessibility = TextAreaField(
-        _l("Accessibility"), validators=[Optional(), Length(max=1000)]
-    )
+    accessibility = TextAreaField(_l("Accessibility"), validators=[Optional(), Length(max=1000)])
     active = BooleanField(_l("Active"), default=True)
 
 

@@ -4,7 +4,6 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-
 from wtforms.fields.choices import SelectChoice
 
 from app import labels
@@ -108,17 +107,15 @@ def _form_page(form, what: str, name: str | None):
 
 def _manageable_organisations() -> list[Organisation]:
     if _is_coordinator():
-        return list(
-            db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all()
-        )
+        return list(db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all())
     return [current_user.organisation]
 
 
 @bp.route("/locations")
 def locations():
     """List the locations the user manages."""
-    query = sa.select(Location).join(Location.organisation).order_by(
-        Organisation.name, Location.name
+    query = (
+        sa.select(Location).join(Location.organisation).order_by(Organisation.name, Location.name)
     )
     if not _is_coordinator():
         query = query.where(Location.organisation_id == current_user.organisation_id)
@@ -191,8 +188,8 @@ def topic_edit(topic_id: int | None = None):
 @bp.route("/users")
 def users():
     """List the staff accounts the user manages."""
-    query = visible_users(current_user).join(User.organisation).order_by(
-        Organisation.name, User.name
+    query = (
+        visible_users(current_user).join(User.organisation).order_by(Organisation.name, User.name)
     )
     return render("admin/users.html", users=db.session.scalars(query).all())
 

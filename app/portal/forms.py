@@ -30,9 +30,7 @@ class SeriesForm(FlaskForm):
     description = TextAreaField(
         _l("Short description for residents"), validators=[Optional(), Length(max=1000)]
     )
-    what_to_bring = TextAreaField(
-        _l("What to bring"), validators=[Optional(), Length(max=500)]
-    )
+    what_to_bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=500)])
     provider = SelectField(_l("Organisation that holds the hours"), coerce=int)
     location = SelectField(_l("Location"), coerce=int)
     topics = MultiCheckboxField(_l("Topics"), coerce=int)
@@ -47,7 +45,9 @@ class SeriesForm(FlaskForm):
         default=Recurrence.WEEKLY.value,
     )
     weekdays = MultiCheckboxField(
-        _l("Days"), coerce=int, choices=[SelectChoice(i, day) for i, day in enumerate(labels.WEEKDAYS)]
+        _l("Days"),
+        coerce=int,
+        choices=[SelectChoice(i, day) for i, day in enumerate(labels.WEEKDAYS)],
     )
     interval_weeks = SelectField(
         _l("How often"),

@@ -1,12 +1,13 @@
 """Staff portal: series, their date exceptions, and closures of one's own locations."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app import clock
 from app.extensions import db
 from app.models import (
     ConsultationHours,
@@ -54,12 +55,10 @@ def dashboard():
     ).all()
     own = [s for s in series if s.provider_id == current_user.organisation_id]
     guests = [s for s in series if s.provider_id != current_user.organisation_id]
-    today = date.today()
+    today = clock.today()
     week = occurrences(series, today, today + timedelta(days=6), include_cancelled=True)
     may_create = can(current_user, Action.CREATE_SERIES, current_user.organisation)
-    return render(
-        "portal/dashboard.html", own=own, guests=guests, week=week, may_create=may_create
-    )
+    return render("portal/dashboard.html", own=own, guests=guests, week=week, may_create=may_create)
 
 
 @bp.route("/series/new", methods=["GET", "POST"])
@@ -121,7 +120,7 @@ def series_detail(series_id: int):
 
 
 def _render_detail(series: ConsultationHours, exception_form: ExceptionForm, status: int = 200):
-    today = date.today()
+    today = clock.today()
     closures = db.session.scalars(
         sa.select(LocationClosure).where(
             LocationClosure.location_id == series.location_id,
@@ -231,7 +230,7 @@ def location_detail(location_id: int):
                 flash(_("The location is closed on these dates."), "success")
                 return redirect_to(url_for("portal.location_detail", location_id=location.id))
         status = 422
-    today = date.today()
+    today = clock.today()
     hosted = db.session.scalars(
         visible_series(current_user)
         .where(ConsultationHours.location_id == location.id)

@@ -112,6 +112,6 @@ def apply_domain_error(form, error: DomainError) -> None:
     field = getattr(form, error.field, None) if error.field else None
     if field is None:
         field = next(iter(form))
-    field.errors = [*field.errors, error.message] if isinstance(field.errors, list) else [
-        error.message
-    ]
+    field.errors = (
+        [*field.errors, error.message] if isinstance(field.errors, list) else [error.message]
+    )

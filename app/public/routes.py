@@ -1,11 +1,12 @@
 """Public pages for residents (no login)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from itertools import groupby
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, request, url_for
 
+from app import clock
 from app.extensions import db
 from app.models import ConsultationHours, SeriesStatus
 from app.services.schedule import occurrences
@@ -19,7 +20,7 @@ ONE_YEAR = 365 * 24 * 3600
 @bp.route("/")
 def home():
     """Show the published consultation hours of the coming two weeks, by day."""
-    today = date.today()
+    today = clock.today()
     series = db.session.scalars(
         sa.select(ConsultationHours).where(ConsultationHours.status == SeriesStatus.PUBLISHED)
     ).all()

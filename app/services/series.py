@@ -8,6 +8,7 @@ from datetime import date, time, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from app import clock
 from app.extensions import db
 from app.models import (
     ConsultationHours,
@@ -67,23 +68,23 @@ def validate(data: SeriesData) -> None:
         raise DomainError(_("The end time must be after the start time."), "end_time")
     if data.end_date and data.end_date < data.start_date:
         raise DomainError(_("The last date must not be before the first date."), "end_date")
-    if data.mode is not Mode.WALK_IN:
-        if _minutes(data.end_time) - _minutes(data.start_time) < data.slot_minutes:
-            raise DomainError(
+    block = _minutes(data.end_time) - _minutes(data.start_time)
+    if data.mode is not Mode.WALK_IN and block < data.slot_minutes:
+        raise DomainError(
                 _("An appointment does not fit between the start and end time."), "slot_minutes"
             )
     if data.mode is Mode.MIXED:
         if not data.walk_in_start or not data.walk_in_end:
             raise DomainError(_("Give the times of the walk-in part."), "walk_in_start")
         if data.walk_in_end <= data.walk_in_start:
-            raise DomainError(
-                _("The walk-in part must end after it starts."), "walk_in_end"
-            )
+            raise DomainError(_("The walk-in part must end after it starts."), "walk_in_end")
     if not data.location.active:
         raise DomainError(_("This location is no longer in use."), "location")
 
 
-def save_series(series: ConsultationHours | None, data: SeriesData, user: User) -> ConsultationHours:
+def save_series(
+    series: ConsultationHours | None, data: SeriesData, user: User
+) -> ConsultationHours:
     """Create a series (as a draft) or update one; every change raises its revision."""
     validate(data)
     if series is None:
@@ -152,9 +153,7 @@ def add_exception(
         )
     )
     if existing is not None:
-        raise DomainError(
-            _("There is already a change for this date. Remove it first."), "date"
-        )
+        raise DomainError(_("There is already a change for this date. Remove it first."), "date")
     on_pattern = matches_pattern(series, day)
     if kind is ExceptionKind.EXTRA:
         if on_pattern:
@@ -198,7 +197,11 @@ def close_location(
     if end - start > timedelta(days=366):
         raise DomainError(_("A closure can last one year at most."), "end_date")
     closure = LocationClosure(
-        location=location, start_date=start, end_date=end, reason=reason.strip(), created_by_id=user.id
+        location=location,
+        start_date=start,
+        end_date=end,
+        reason=reason.strip(),
+        created_by_id=user.id,
     )
     db.session.add(closure)
     _bump_series_at(location)
@@ -240,5 +243,5 @@ def preview(data: SeriesData, count: int = 8) -> list[Occurrence]:
         slot_minutes=data.slot_minutes,
         seats_per_slot=data.seats_per_slot,
     )
-    start = max(data.start_date, date.today())
+    start = max(data.start_date, clock.today())
     return expand(draft, start, start + timedelta(days=400))[:count]
