@@ -95,7 +95,13 @@ def local_datetime(day: date, wall: time, zone: ZoneInfo) -> datetime | None:
 
 
 def _span(day: date, start: time, end: time, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """Instants for a wall-clock span; a start or end inside a DST gap moves past the gap."""
+    """Instants for a wall-clock span; a start or end inside a DST gap moves past the gap.
+
+    A time inside the gap is read with the UTC offset from before the gap (as RFC 5545
+    does), so 02:30 on the spring-forward day becomes 03:30 summer time. That can put a
+    start that lies in the gap after an end just past it (02:30-03:15): the span then
+    ends where it starts instead of before it.
+    """
 
     def resolve(wall: time) -> datetime:
         exact = local_datetime(day, wall, zone)
@@ -104,7 +110,10 @@ def _span(day: date, start: time, end: time, zone: ZoneInfo) -> tuple[datetime, 
         # Inside the spring-forward gap: the same UTC offset as before the gap lands after it.
         return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC).astimezone(zone)
 
-    return resolve(start), resolve(end)
+    begin, finish = resolve(start), resolve(end)
+    if finish.astimezone(UTC) < begin.astimezone(UTC):
+        finish = begin
+    return begin, finish
 
 
 def matches_pattern(series: ConsultationHours, day: date) -> bool:
@@ -135,20 +144,25 @@ def pattern_dates(series: ConsultationHours, start: date, end: date) -> Iterator
 
 
 def build_slots(series: ConsultationHours, occurrence: Occurrence) -> list[Slot]:
-    """Appointment slots of an occurrence on the wall-clock grid of the slot length."""
+    """Appointment slots of an occurrence, each exactly the slot length of real time.
+
+    Slots follow each other from the occurrence's start instant, stepping in UTC. On an
+    ordinary day that is the wall-clock grid (14:00, 14:30, ...). Across the spring gap no
+    slot starts at a wall-clock time that does not exist and none is cut short or
+    dropped; in the repeated autumn hour both passes of it are offered (02:00 summer time
+    and 02:00 winter time are different slots, told apart by ``start_utc``).
+    """
     if not series.is_bookable_mode or not occurrence.is_held:
         return []
-    zone = ZoneInfo(series.location.timezone)
-    wall_start = occurrence.start.replace(tzinfo=None)
-    wall_end = occurrence.end.replace(tzinfo=None)
+    zone = occurrence.start.tzinfo
     step = timedelta(minutes=series.slot_minutes)
+    cursor = occurrence.start.astimezone(UTC)
+    finish = occurrence.end.astimezone(UTC)
     slots = []
-    cursor = wall_start
-    while cursor + step <= wall_end:
-        slot_start = local_datetime(cursor.date(), cursor.time(), zone)
-        slot_end = local_datetime((cursor + step).date(), (cursor + step).time(), zone)
-        if slot_start and slot_end and slot_end > slot_start:
-            slots.append(Slot(slot_start, slot_end, series.seats_per_slot))
+    while cursor + step <= finish:
+        slots.append(
+            Slot(cursor.astimezone(zone), (cursor + step).astimezone(zone), series.seats_per_slot)
+        )
         cursor += step
     return slots
 
@@ -239,7 +253,8 @@ def occurrences(
         ):
             if include_cancelled or occurrence.is_held:
                 result.append(occurrence)
-    result.sort(key=lambda o: (o.start, o.series.title, o.series.id))
+    # By instant: aware datetimes sharing a tzinfo compare by wall clock, not by instant.
+    result.sort(key=lambda o: (o.start.astimezone(UTC), o.series.title, o.series.id))
     return result
 
 
@@ -260,9 +275,20 @@ def bookable_slots(
 ) -> list[BookableSlot]:
     """Free slots residents may book now: published, held, past the notice, within the horizon.
 
-    ``booked`` maps ``(series_id, slot start in UTC)`` to the seats already taken.
+    ``now`` must be timezone-aware. ``booked`` maps ``(series_id, slot start)`` to the seats
+    already taken; the start may be any aware datetime or a naive one in UTC (as SQLite
+    returns it).
     """
-    booked = booked or {}
+    if now.tzinfo is None:
+        raise ValueError("now must be a timezone-aware datetime")
+    # Notice is counted in real hours: arithmetic on a wall-clock (Europe/Amsterdam)
+    # datetime would be off by the DST shift.
+    now = now.astimezone(UTC)
+    taken: dict[tuple[int, datetime], int] = defaultdict(int)
+    for (series_id, slot_start), seats in (booked or {}).items():
+        if slot_start.tzinfo is None:
+            slot_start = slot_start.replace(tzinfo=UTC)
+        taken[(series_id, slot_start.astimezone(UTC))] += seats
     published = [
         s for s in series_list if s.status is SeriesStatus.PUBLISHED and s.is_bookable_mode
     ]
@@ -278,7 +304,7 @@ def bookable_slots(
         for slot in occurrence.slots:
             if slot.start < earliest:
                 continue
-            left = slot.seats - booked.get((series.id, slot.start_utc), 0)
+            left = slot.seats - taken.get((series.id, slot.start_utc), 0)
             if left > 0:
                 result.append(BookableSlot(occurrence, slot, left))
     return result
