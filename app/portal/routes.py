@@ -28,7 +28,7 @@ from app.portal.series_form import (
 )
 from app.services import DomainError
 from app.services import series as series_service
-from app.services.schedule import expand, occurrences
+from app.services.schedule import occurrences
 from app.web.htmx import redirect_to, render
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -121,14 +121,12 @@ def series_detail(series_id: int):
 
 def _render_detail(series: ConsultationHours, exception_form: ExceptionForm, status: int = 200):
     today = clock.today()
-    closures = db.session.scalars(
-        sa.select(LocationClosure).where(
-            LocationClosure.location_id == series.location_id,
-            LocationClosure.end_date >= today,
-        )
+    coming = occurrences([series], today, today + timedelta(weeks=8), include_cancelled=True)
+    exceptions = db.session.scalars(
+        sa.select(SeriesException)
+        .where(SeriesException.series_id == series.id, SeriesException.date >= today)
+        .order_by(SeriesException.date)
     ).all()
-    exceptions = [e for e in series.exceptions if e.date >= today]
-    coming = expand(series, today, today + timedelta(weeks=8), exceptions, closures)
     return render(
         "portal/series_detail.html",
         block="exceptions" if status == 422 else None,
