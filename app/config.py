@@ -20,3 +20,10 @@ class Defaults:
     TIMEZONE = "Europe/Amsterdam"
     LANGUAGE_COOKIE = "spreekuur_lang"
     NETWORK_NAME = "Spreekuur"
+    # Outgoing mail (booking confirmations). Messages wait in the outbox until sent.
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_FROM = "Spreekuur <no-reply@localhost>"

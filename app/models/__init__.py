@@ -1,5 +1,12 @@
 """All models, importable from one place (and known to Alembic)."""
 
+from app.models.booking import (
+    BookedVia,
+    Booking,
+    BookingStatus,
+    OutboxMessage,
+    OutboxStatus,
+)
 from app.models.organisation import Location, Organisation, OrganisationKind
 from app.models.schedule import (
     LAST_WEEK,
@@ -17,6 +24,11 @@ from app.models.user import Role, User
 
 __all__ = [
     "LAST_WEEK",
+    "BookedVia",
+    "Booking",
+    "BookingStatus",
+    "OutboxMessage",
+    "OutboxStatus",
     "ConsultationHours",
     "ExceptionKind",
     "Location",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models.base import TimestampMixin, enum_column
+from app.models.base import TimestampMixin, UTCDateTime, enum_column
 from app.models.organisation import Organisation
 
 
@@ -34,7 +34,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role, name="role"))
     active: Mapped[bool] = mapped_column(default=True)
-    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped when the password is reset or the account deactivated: old sessions stop working.
     session_version: Mapped[int] = mapped_column(default=1)
 
