@@ -96,10 +96,12 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
     from app.auth.routes import bp as auth_bp
+    from app.booking.routes import bp as booking_bp
     from app.portal.routes import bp as portal_bp
     from app.public.routes import bp as public_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(booking_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(admin_bp)

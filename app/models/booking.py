@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -91,10 +92,18 @@ class Booking(TimestampMixin, db.Model):
         return self.status is not BookingStatus.CANCELLED
 
     @property
-    def local_date(self) -> date:
-        from zoneinfo import ZoneInfo
+    def local_start(self) -> datetime:
+        """The start in the location's wall-clock time."""
+        return self.slot_start.astimezone(ZoneInfo(self.series.location.timezone))
 
-        return self.slot_start.astimezone(ZoneInfo(self.series.location.timezone)).date()
+    @property
+    def local_end(self) -> datetime:
+        return self.slot_end.astimezone(ZoneInfo(self.series.location.timezone))
+
+    @property
+    def display_code(self) -> str:
+        """The code as residents read it: two groups of four."""
+        return f"{self.code[:4]}-{self.code[4:]}"
 
 
 class OutboxStatus(enum.Enum):

@@ -4,11 +4,13 @@ from datetime import timedelta
 from itertools import groupby
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 
 from app import clock
 from app.extensions import db
-from app.models import ConsultationHours, SeriesStatus
+from app.models import ConsultationHours, Organisation, SeriesStatus, Topic
+from app.services import booking as booking_service
+from app.services import finder
 from app.services.schedule import occurrences
 from app.web.htmx import render
 
@@ -27,6 +29,63 @@ def home():
     upcoming = occurrences(series, today, today + timedelta(days=13))
     days = [(day, list(items)) for day, items in groupby(upcoming, key=lambda o: o.date)]
     return render("public/home.html", days=days)
+
+
+@bp.route("/spreekuren")
+def hours():
+    """List the coming weeks' help sessions by day, filtered by topic, place and organisation."""
+    filters = _filters_from(request.args)
+    days, free = finder.upcoming(filters)
+    return render(
+        "public/hours.html",
+        block="results",
+        days=days,
+        free=free,
+        filters=filters,
+        topics=finder.topics(),
+        places=finder.places(),
+        organisations=finder.organisations(),
+    )
+
+
+def _filters_from(args) -> finder.Filters:
+    topic = db.session.scalar(sa.select(Topic).where(Topic.slug == args.get("onderwerp", "")))
+    organisation = None
+    if args.get("organisatie", "").isdigit():
+        organisation = db.session.get(Organisation, int(args["organisatie"]))
+    place = args.get("plaats", "").strip()[:80]
+    return finder.Filters(topic=topic, place=place, organisation=organisation)
+
+
+@bp.route("/spreekuren/<int:series_id>")
+def series(series_id: int):
+    """One help session: what it is, where, how to get in, and its free times."""
+    item = db.session.get(ConsultationHours, series_id)
+    if item is None or item.status is not SeriesStatus.PUBLISHED:
+        abort(404)
+    today = clock.today()
+    free = booking_service.available_slots(
+        [item], today, today + timedelta(days=item.book_ahead_days)
+    )
+    coming = occurrences([item], today, today + timedelta(weeks=6), include_cancelled=True)
+    elsewhere = []
+    if item.is_bookable_mode and not free:
+        from app.booking.routes import alternatives
+
+        _same, elsewhere = alternatives(item)
+    return render("public/series.html", series=item, free=free, coming=coming, elsewhere=elsewhere)
+
+
+@bp.route("/privacy")
+def privacy():
+    """What we keep about residents, why, for how long, who sees it, how to have it removed."""
+    return render("public/privacy.html")
+
+
+@bp.route("/toegankelijkheid")
+def accessibility():
+    """The accessibility statement."""
+    return render("public/accessibility.html")
 
 
 @bp.route("/taal", methods=["POST"])

@@ -69,10 +69,6 @@ def normalise_code(code: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", (code or "").upper())
 
 
-def format_code(code: str) -> str:
-    return f"{code[:4]}-{code[4:]}"
-
-
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -368,3 +364,43 @@ def _closures(series, start, end):
             LocationClosure.end_date >= start,
         )
     ).all()
+
+
+def flag_affected(series_list: Iterable[ConsultationHours], start: date, end: date, reason: str):
+    """Mark bookings whose slot a change removed; return the newly affected ones.
+
+    Called after an exception, a closure, an edit or a pause: no booking may silently point
+    at a time that no longer exists. Staff see them in their list of residents to contact.
+    """
+    newly = []
+    now = clock.now()
+    for series in series_list:
+        for booking in affected_bookings(series, start, end):
+            if booking.affected_at is None:
+                booking.affected_at = now
+                booking.affected_reason = reason[:200]
+                booking.version += 1
+                newly.append(booking)
+    db.session.flush()
+    return newly
+
+
+def available_slots(
+    series_list: Iterable[ConsultationHours],
+    start: date,
+    end: date,
+    *,
+    now: datetime | None = None,
+    staff: bool = False,
+):
+    """Free slots of the series in [start, end] that may be booked now (seats left > 0)."""
+    from app.services.schedule import bookable_slots
+
+    series_list = list(series_list)
+    if not series_list:
+        return []
+    now = now or clock.now()
+    window_start = datetime.combine(start - timedelta(days=1), datetime.min.time(), UTC)
+    window_end = datetime.combine(end + timedelta(days=2), datetime.min.time(), UTC)
+    taken = seats_taken([s.id for s in series_list], window_start, window_end)
+    return bookable_slots(series_list, start, end, now=now, booked=taken, apply_notice=not staff)

@@ -99,3 +99,22 @@ def _failed(message: OutboxMessage, error: Exception, now) -> None:
         message.status = OutboxStatus.FAILED
     else:
         message.next_attempt_at = now + timedelta(minutes=2**message.attempts)
+
+
+def send_after_response() -> None:
+    """Send the outbox once the current response has gone out (the commit came before)."""
+    from flask import after_this_request, current_app
+
+    app = current_app._get_current_object()
+
+    @after_this_request
+    def _send(response):
+        def deliver():
+            with app.app_context():
+                try:
+                    send_pending()
+                except Exception:  # the outbox keeps the message; cron retries
+                    app.logger.exception("sending mail from the outbox failed")
+
+        response.call_on_close(deliver)
+        return response

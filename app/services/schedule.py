@@ -272,8 +272,11 @@ def bookable_slots(
     *,
     now: datetime,
     booked: Mapping[tuple[int, datetime], int] | None = None,
+    apply_notice: bool = True,
 ) -> list[BookableSlot]:
     """Free slots residents may book now: published, held, past the notice, within the horizon.
+
+    Staff at the desk pass ``apply_notice=False``: then only slots that have not started yet.
 
     ``now`` must be timezone-aware. ``booked`` maps ``(series_id, slot start)`` to the seats
     already taken; the start may be any aware datetime or a naive one in UTC (as SQLite
@@ -295,7 +298,7 @@ def bookable_slots(
     result = []
     for occurrence in occurrences(published, start, end):
         series = occurrence.series
-        earliest = now + timedelta(hours=series.min_notice_hours)
+        earliest = now + timedelta(hours=series.min_notice_hours if apply_notice else 0)
         horizon = now.astimezone(occurrence.start.tzinfo).date() + timedelta(
             days=series.book_ahead_days
         )

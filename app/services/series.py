@@ -23,7 +23,8 @@ from app.models import (
     Topic,
     User,
 )
-from app.services import DomainError
+from app.services import DomainError, notify
+from app.services import booking as booking_service
 from app.services.schedule import Occurrence, expand, matches_pattern
 
 
@@ -71,8 +72,8 @@ def validate(data: SeriesData) -> None:
     block = _minutes(data.end_time) - _minutes(data.start_time)
     if data.mode is not Mode.WALK_IN and block < data.slot_minutes:
         raise DomainError(
-                _("An appointment does not fit between the start and end time."), "slot_minutes"
-            )
+            _("An appointment does not fit between the start and end time."), "slot_minutes"
+        )
     if data.mode is Mode.MIXED:
         if not data.walk_in_start or not data.walk_in_end:
             raise DomainError(_("Give the times of the walk-in part."), "walk_in_start")
@@ -117,6 +118,8 @@ def save_series(
     series.min_notice_hours = data.min_notice_hours
     series.book_ahead_days = data.book_ahead_days
     series.revision = (series.revision or 0) + 1
+    if series.id is not None:
+        _flag_affected([series], None, None, _("The times of these hours have changed."))
     db.session.commit()
     return series
 
@@ -134,6 +137,8 @@ def set_status(series: ConsultationHours, status: SeriesStatus) -> None:
         raise DomainError(_("This change of status is not possible."))
     series.status = status
     series.revision += 1
+    if status is SeriesStatus.PAUSED:
+        _flag_affected([series], None, None, _("These hours do not take place for now."))
     db.session.commit()
 
 
@@ -177,14 +182,22 @@ def add_exception(
     )
     db.session.add(exception)
     series.revision += 1
+    default_reason = (
+        _("These hours are cancelled on this day.")
+        if kind is ExceptionKind.CANCELLED
+        else _("The times on this day have changed.")
+    )
+    _flag_affected([series], day, day, exception.reason or default_reason)
     db.session.commit()
     return exception
 
 
 def remove_exception(exception: SeriesException) -> None:
     """Undo a date exception: the date returns to the normal pattern."""
-    exception.series.revision += 1
+    series, day = exception.series, exception.date
+    series.revision += 1
     db.session.delete(exception)
+    _flag_affected([series], day, day, _("The times on this day have changed."))
     db.session.commit()
 
 
@@ -205,6 +218,12 @@ def close_location(
     )
     db.session.add(closure)
     _bump_series_at(location)
+    held_there = db.session.scalars(
+        sa.select(ConsultationHours).where(ConsultationHours.location_id == location.id)
+    ).all()
+    _flag_affected(
+        held_there, start, end, closure.reason or _("The location is closed on this day.")
+    )
     db.session.commit()
     return closure
 
@@ -214,6 +233,19 @@ def remove_closure(closure: LocationClosure) -> None:
     _bump_series_at(closure.location)
     db.session.delete(closure)
     db.session.commit()
+
+
+def _flag_affected(
+    series_list: list[ConsultationHours], start: date | None, end: date | None, reason: str
+) -> None:
+    """Mark bookings that a change left without a slot, and tell residents by mail."""
+    today = clock.today()
+    start = max(start or today, today)
+    end = end or today + timedelta(days=400)
+    if end < start:
+        return
+    for booking in booking_service.flag_affected(series_list, start, end, str(reason)):
+        notify.booking_affected(booking)
 
 
 def _bump_series_at(location: Location) -> None:

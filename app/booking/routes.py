@@ -1,0 +1,281 @@
+"""Residents book, find, cancel and move their appointment (no account needed).
+
+Access to an appointment comes from its secret link or from the code plus the phone number
+or name. Either grants access for this browser session to the appointment *as it is now*:
+when it changes elsewhere (staff move it), the session must look it up again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+
+from app import clock
+from app.booking.forms import ActionForm, BookingForm, FindForm
+from app.extensions import db
+from app.i18n import current_language
+from app.models import Booking, BookingStatus, ConsultationHours, SeriesStatus, series_topic
+from app.portal.series_form import apply_domain_error
+from app.services import DomainError, mail, notify
+from app.services import booking as booking_service
+from app.services.booking import ResidentDetails, SlotTaken, StaleBooking
+from app.web.htmx import redirect_to, render
+
+bp = Blueprint("booking", __name__)
+
+SESSION_KEY = "appointment"
+ALTERNATIVES_DAYS = 28
+
+
+def parse_slot(value: str | None) -> datetime | None:
+    """A slot start from a URL (ISO 8601 in UTC), or None."""
+    try:
+        moment = datetime.fromisoformat((value or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def slot_param(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _published_series(series_id: int) -> ConsultationHours:
+    series = db.session.get(ConsultationHours, series_id)
+    if series is None or series.status is not SeriesStatus.PUBLISHED:
+        abort(404)
+    return series
+
+
+def alternatives(series: ConsultationHours, *, limit: int = 6):
+    """The nearest free slots of the same series, then of hours on the same topics elsewhere."""
+    today = clock.today()
+    end = today + timedelta(days=ALTERNATIVES_DAYS)
+    same = booking_service.available_slots([series], today, end)[:limit]
+    topic_ids = [t.id for t in series.topics]
+    similar_series = db.session.scalars(
+        sa.select(ConsultationHours)
+        .join(series_topic, series_topic.c.series_id == ConsultationHours.id)
+        .where(
+            ConsultationHours.status == SeriesStatus.PUBLISHED,
+            ConsultationHours.id != series.id,
+            series_topic.c.topic_id.in_(topic_ids or [-1]),
+        )
+        .distinct()
+    ).all()
+    elsewhere = booking_service.available_slots(similar_series, today, end)[:limit]
+    return same, elsewhere
+
+
+def _grant(booking: Booking) -> None:
+    session[SESSION_KEY] = {"id": booking.id, "v": booking.version}
+
+
+def _granted_booking() -> Booking:
+    """The appointment this browser may manage, as it is now; otherwise 404."""
+    grant = session.get(SESSION_KEY) or {}
+    booking = db.session.get(Booking, grant.get("id") or 0)
+    if booking is None or booking.version != grant.get("v") or booking.personal_data_erased_at:
+        abort(404)
+    return booking
+
+
+@bp.route("/spreekuren/<int:series_id>/afspraak", methods=["GET", "POST"])
+def book(series_id: int):
+    """Ask the few details needed and book the chosen time."""
+    series = _published_series(series_id)
+    start = parse_slot(request.values.get("tijd"))
+    if start is None:
+        abort(404)
+    try:
+        occurrence, slot = booking_service.find_slot(series, start)
+        booking_service.check_bookable(series, slot, clock.now(), staff=False)
+    except DomainError:
+        return _taken(series, _("This time can no longer be booked. Please choose another time."))
+    form = BookingForm()
+    if request.method == "GET":
+        form.language.data = current_language()
+    status = 200
+    if form.validate_on_submit():
+        details = ResidentDetails(
+            name=form.name.data,
+            phone=form.phone.data or "",
+            email=form.email.data or "",
+            language=form.language.data,
+            question=form.question.data or "",
+            needs_interpreter=form.needs_interpreter.data,
+            needs_wheelchair=form.needs_wheelchair.data,
+        )
+        try:
+            booking, token = booking_service.book(series, start, details)
+        except SlotTaken:
+            return _taken(series, _("This time was just taken by someone else."))
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            notify.booking_confirmed(booking, token)
+            db.session.commit()
+            mail.send_after_response()
+            _grant(booking)
+            session["new_link"] = token
+            return redirect_to(url_for("booking.manage"))
+        status = 422
+    elif form.is_submitted():
+        status = 422
+    return render(
+        "booking/book.html",
+        block="booking_form",
+        status=status,
+        form=form,
+        series=series,
+        slot=slot,
+        occurrence=occurrence,
+    )
+
+
+def _taken(series: ConsultationHours, message: str):
+    same, elsewhere = alternatives(series)
+    return render(
+        "booking/taken.html",
+        status=409,
+        series=series,
+        message=message,
+        same=same,
+        elsewhere=elsewhere,
+    )
+
+
+@bp.route("/afspraak/link/<token>")
+def open_link(token: str):
+    """Open the secret link from the confirmation; the token leaves the address bar."""
+    booking = booking_service.find_by_token(token)
+    if booking is None or booking.personal_data_erased_at:
+        return render("booking/link_invalid.html", status=404, form=FindForm())
+    _grant(booking)
+    return redirect(url_for("booking.manage"), code=303)
+
+
+@bp.route("/afspraak", methods=["GET", "POST"])
+def find():
+    """Find an appointment with its code and the phone number or name."""
+    form = FindForm()
+    status = 200
+    if form.validate_on_submit():
+        booking = booking_service.find_by_code(form.code.data, form.phone_or_name.data)
+        if booking is not None:
+            _grant(booking)
+            return redirect_to(url_for("booking.manage"))
+        form.code.errors.append(
+            _("We cannot find an appointment with this code and phone number or name.")
+        )
+        status = 422
+    elif form.is_submitted():
+        status = 422
+    return render("booking/find.html", block="find_form", status=status, form=form)
+
+
+@bp.route("/afspraak/mijn")
+def manage():
+    """The resident's appointment: when, where, the code, print, calendar, cancel, move."""
+    booking = _granted_booking()
+    new_link = session.pop("new_link", None)
+    return render(
+        "booking/manage.html",
+        booking=booking,
+        new_link=notify.external_url("booking.open_link", token=new_link) if new_link else None,
+        form=ActionForm(version=booking.version),
+    )
+
+
+@bp.route("/afspraak/mijn/kaart")
+def card():
+    """The printable appointment card."""
+    booking = _granted_booking()
+    return render("booking/card.html", booking=booking)
+
+
+@bp.route("/afspraak/mijn/agenda.ics")
+def calendar_file():
+    """The appointment as a calendar file ('add to my calendar')."""
+    booking = _granted_booking()
+    response = Response(notify.booking_ics(booking), mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="afspraak.ics"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/afspraak/mijn/afzeggen", methods=["GET", "POST"])
+def cancel():
+    """Ask 'are you sure?' and cancel the appointment."""
+    booking = _granted_booking()
+    form = ActionForm(version=booking.version)
+    if booking.status is not BookingStatus.BOOKED:
+        return redirect_to(url_for("booking.manage"))
+    if form.validate_on_submit():
+        try:
+            booking_service.cancel(booking, version=_int(form.version.data))
+        except StaleBooking as error:
+            flash(error.message, "error")
+            return redirect_to(url_for("booking.manage"))
+        notify.booking_cancelled(booking)
+        db.session.commit()
+        mail.send_after_response()
+        _grant(booking)
+        flash(_("Your appointment is cancelled."), "success")
+        return redirect_to(url_for("booking.manage"))
+    return render("booking/cancel.html", booking=booking, form=form)
+
+
+@bp.route("/afspraak/mijn/verzetten", methods=["GET", "POST"])
+def move():
+    """Choose another free time of the same hours."""
+    booking = _granted_booking()
+    if booking.status is not BookingStatus.BOOKED:
+        return redirect_to(url_for("booking.manage"))
+    form = ActionForm(version=booking.version)
+    status = 200
+    if form.validate_on_submit():
+        new_start = parse_slot(form.slot.data)
+        try:
+            if new_start is None:
+                raise DomainError(_("Please choose a time."))
+            token = booking_service.move(booking, new_start, version=_int(form.version.data))
+        except StaleBooking as error:
+            flash(error.message, "error")
+            return redirect_to(url_for("booking.manage"))
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            status = 409 if isinstance(error, SlotTaken) else 422
+            booking = _granted_booking()
+        else:
+            notify.booking_moved(booking, token)
+            db.session.commit()
+            mail.send_after_response()
+            _grant(booking)
+            session["new_link"] = token
+            flash(_("Your appointment has a new time."), "success")
+            return redirect_to(url_for("booking.manage"))
+    today = clock.today()
+    free = booking_service.available_slots([booking.series], today, today + timedelta(days=60))
+    free = [f for f in free if f.slot.start_utc != booking.slot_start]
+    return render(
+        "booking/move.html",
+        status=status,
+        booking=booking,
+        free=free,
+        form=ActionForm(version=booking.version),
+        slot_param=slot_param,
+    )
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,102 @@
+"""Finding help: published hours by topic, place and organisation, with their free times."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import groupby
+
+import sqlalchemy as sa
+
+from app import clock
+from app.extensions import db
+from app.models import ConsultationHours, Location, Organisation, SeriesStatus, Topic, series_topic
+from app.services import booking as booking_service
+from app.services.schedule import Occurrence, occurrences
+
+WEEKS_SHOWN = 4
+
+
+@dataclass
+class Filters:
+    topic: Topic | None = None
+    place: str = ""  # a town or city
+    organisation: Organisation | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.topic or self.place or self.organisation)
+
+
+@dataclass
+class DayOfHours:
+    day: date
+    occurrences: list[Occurrence] = field(default_factory=list)
+
+
+def published_series(filters: Filters) -> list[ConsultationHours]:
+    """Published series matching the filters."""
+    query = (
+        sa.select(ConsultationHours)
+        .join(ConsultationHours.location)
+        .where(ConsultationHours.status == SeriesStatus.PUBLISHED, Location.active)
+    )
+    if filters.topic is not None:
+        query = query.join(
+            series_topic, series_topic.c.series_id == ConsultationHours.id
+        ).where(series_topic.c.topic_id == filters.topic.id)
+    if filters.place:
+        query = query.where(Location.city == filters.place)
+    if filters.organisation is not None:
+        query = query.where(ConsultationHours.provider_id == filters.organisation.id)
+    return list(db.session.scalars(query.order_by(ConsultationHours.id)).unique())
+
+
+def upcoming(filters: Filters, *, weeks: int = WEEKS_SHOWN) -> tuple[list[DayOfHours], dict]:
+    """Held occurrences of the coming weeks grouped by day, and free slots per occurrence."""
+    today = clock.today()
+    end = today + timedelta(weeks=weeks) - timedelta(days=1)
+    series = published_series(filters)
+    found = occurrences(series, today, end)
+    now = clock.now()
+    found = [o for o in found if o.end > now]
+    free: dict[str, int] = defaultdict(int)
+    for item in booking_service.available_slots(series, today, end, now=now):
+        free[item.occurrence.key] += 1
+    days = [DayOfHours(day, list(items)) for day, items in groupby(found, key=lambda o: o.date)]
+    return days, free
+
+
+def topics() -> list[Topic]:
+    return list(
+        db.session.scalars(
+            sa.select(Topic).where(Topic.active).order_by(Topic.sort_order, Topic.name_nl)
+        )
+    )
+
+
+def places() -> list[str]:
+    """Towns and cities with published hours."""
+    return list(
+        db.session.scalars(
+            sa.select(Location.city)
+            .join(ConsultationHours, ConsultationHours.location_id == Location.id)
+            .where(ConsultationHours.status == SeriesStatus.PUBLISHED, Location.active)
+            .distinct()
+            .order_by(Location.city)
+        )
+    )
+
+
+def organisations() -> list[Organisation]:
+    """Organisations with published hours."""
+    return list(
+        db.session.scalars(
+            sa.select(Organisation)
+            .join(ConsultationHours, ConsultationHours.provider_id == Organisation.id)
+            .where(ConsultationHours.status == SeriesStatus.PUBLISHED)
+            .distinct()
+            .order_by(Organisation.name)
+        )
+    )
