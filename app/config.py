@@ -20,6 +20,8 @@ class Defaults:
     TIMEZONE = "Europe/Amsterdam"
     LANGUAGE_COOKIE = "spreekuur_lang"
     NETWORK_NAME = "Spreekuur"
+    # The address residents use, for links in mail sent outside a request (e.g. from cron).
+    PUBLIC_URL = None
     # Outgoing mail (booking confirmations). Messages wait in the outbox until sent.
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25

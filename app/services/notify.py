@@ -6,7 +6,7 @@ residents to contact. Messages go through the outbox (see ``app.services.mail``)
 
 from __future__ import annotations
 
-from flask import current_app, render_template, url_for
+from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -15,11 +15,18 @@ from app.services import ical, mail
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for a message: PUBLIC_URL when set, else the current host."""
+    """An absolute link for a message: PUBLIC_URL when set, else the current request's host.
+
+    Outside a request (cron, command line) PUBLIC_URL is what residents can reach.
+    """
     base = current_app.config.get("PUBLIC_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+    if has_request_context():
+        if base:
+            return base.rstrip("/") + url_for(endpoint, **values)
+        return url_for(endpoint, _external=True, **values)
+    base = base or "http://127.0.0.1:5000"
+    with current_app.test_request_context(base_url=base):
+        return url_for(endpoint, _external=True, **values)
 
 
 def _language(booking: Booking) -> str:
