@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
     from app.auth.routes import bp as auth_bp
     from app.booking.routes import bp as booking_bp
+    from app.desk.routes import bp as desk_bp
     from app.portal.routes import bp as portal_bp
     from app.public.routes import bp as public_bp
 
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(booking_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(desk_bp)
     app.register_blueprint(admin_bp)
 
 

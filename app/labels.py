@@ -2,7 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 
-from app.models import ExceptionKind, Mode, OrganisationKind, Recurrence, Role, SeriesStatus
+from app.models import (
+    BookingStatus,
+    ExceptionKind,
+    Mode,
+    OrganisationKind,
+    Recurrence,
+    Role,
+    SeriesStatus,
+)
 
 MODE = {
     Mode.WALK_IN: _l("Walk in, no appointment needed"),
@@ -50,4 +58,10 @@ MONTH_WEEKS = {
     4: _l("4th"),
     5: _l("5th"),
     -1: _l("last"),
+}
+BOOKING_STATUS = {
+    BookingStatus.BOOKED: _l("Booked"),
+    BookingStatus.CANCELLED: _l("Cancelled"),
+    BookingStatus.ATTENDED: _l("Came"),
+    BookingStatus.NO_SHOW: _l("Did not come"),
 }

@@ -12,7 +12,7 @@ import enum
 import sqlalchemy as sa
 from flask import abort
 
-from app.models import ConsultationHours, Location, Organisation, Role, Topic, User
+from app.models import Booking, ConsultationHours, Location, Organisation, Role, Topic, User
 
 
 class Action(enum.Enum):
@@ -23,6 +23,8 @@ class Action(enum.Enum):
     MANAGE = "manage"  # organisations, locations, topics, users: create and edit
     MANAGE_USERS = "manage_users"  # on an Organisation: create accounts in it
     MANAGE_NETWORK = "manage_network"  # no object: add organisations and topics
+    BOOK_AT_DESK = "book_at_desk"  # no object: book any published hours for a resident
+    MANAGE_BOOKING = "manage_booking"  # on a Booking: cancel, move, mark who came
 
 
 EDITOR_ROLES = {Role.ORG_ADMIN, Role.STAFF}
@@ -43,6 +45,12 @@ def can_see(user: User, obj) -> bool:
     """Whether the object exists for this user at all (otherwise: 404)."""
     if not user.is_authenticated or not user.active:
         return False
+    if isinstance(obj, Booking):
+        # A resident's details are for the organisation that helps them and for the staff
+        # member who booked for them; not for the host, not even for the coordinator.
+        return obj.created_by_id == user.id or (
+            obj.series.provider_id == user.organisation_id and user.role is not Role.VOLUNTEER
+        )
     if user.role is Role.COORDINATOR:
         return True
     match obj:
@@ -65,6 +73,10 @@ def can(user: User, action: Action, obj=None) -> bool:
         return False
     if action is Action.VIEW:
         return True
+    if action is Action.BOOK_AT_DESK:
+        return True  # every active staff member and volunteer helps residents at the desk
+    if action is Action.MANAGE_BOOKING:
+        return isinstance(obj, Booking)  # whoever may see a booking may handle it
     if user.role is Role.COORDINATOR:
         return True
     own = _org_id(obj) == user.organisation_id
@@ -129,3 +141,12 @@ def visible_users(user: User) -> sa.Select:
     if user.role is not Role.COORDINATOR:
         query = query.where(User.organisation_id == user.organisation_id)
     return query
+
+
+def visible_bookings(user: User) -> sa.Select:
+    """Bookings whose resident details the user may see (see ``can_see``)."""
+    query = sa.select(Booking).join(Booking.series)
+    own_hours = ConsultationHours.provider_id == user.organisation_id
+    if user.role is Role.VOLUNTEER:
+        return query.where(Booking.created_by_id == user.id)
+    return query.where(sa.or_(own_hours, Booking.created_by_id == user.id))

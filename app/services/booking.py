@@ -404,3 +404,13 @@ def available_slots(
     window_end = datetime.combine(end + timedelta(days=2), datetime.min.time(), UTC)
     taken = seats_taken([s.id for s in series_list], window_start, window_end)
     return bookable_slots(series_list, start, end, now=now, booked=taken, apply_notice=not staff)
+
+
+def day_bounds(day: date, zone: str = "Europe/Amsterdam") -> tuple:
+    """Conditions selecting bookings that start on a local calendar day."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    start = datetime.combine(day, datetime.min.time(), tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tz).astimezone(UTC)
+    return (Booking.slot_start >= start, Booking.slot_start < end)

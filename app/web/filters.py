@@ -45,6 +45,7 @@ def register(app: Flask) -> None:
         "org_kind_label": labels.ORGANISATION_KIND,
         "recurrence_label": labels.RECURRENCE,
         "exception_kind_label": labels.EXCEPTION_KIND,
+        "booking_status_label": labels.BOOKING_STATUS,
     }.items():
         app.add_template_filter(lambda value, m=mapping: m[value], name)
     app.add_template_global(labels.MONTH_WEEKS, "month_week_labels")

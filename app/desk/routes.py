@@ -1,0 +1,286 @@
+"""The desk: staff book on a resident's behalf, print the card, and handle day lists.
+
+Staff of any organisation may book a resident into any published appointment hours of the
+network (the library desk books into a partner's hours). Personal data of a booking is shown
+only to the organisation that holds the hours and to the staff member who made it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from itertools import groupby
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app import clock
+from app.booking.routes import parse_slot, slot_param
+from app.desk.forms import CancelForm, DeskBookingForm, VersionForm
+from app.extensions import db
+from app.models import Booking, BookingStatus, ConsultationHours, Mode, Organisation, SeriesStatus
+from app.permissions import Action, authorize, require, visible_bookings
+from app.portal.series_form import apply_domain_error
+from app.services import DomainError, mail, notify
+from app.services import booking as booking_service
+from app.services.booking import ResidentDetails, SlotTaken
+from app.web.htmx import redirect_to, render
+
+bp = Blueprint("desk", __name__, url_prefix="/portal")
+
+DESK_DAYS = 28
+
+
+@bp.before_request
+@login_required
+def require_login() -> None:
+    """The desk is for logged-in staff only."""
+
+
+def _bookable_series() -> list[ConsultationHours]:
+    return list(
+        db.session.scalars(
+            sa.select(ConsultationHours)
+            .join(ConsultationHours.provider)
+            .where(
+                ConsultationHours.status == SeriesStatus.PUBLISHED,
+                ConsultationHours.mode != Mode.WALK_IN,
+            )
+            .order_by(Organisation.name, ConsultationHours.title)
+        )
+    )
+
+
+@bp.route("/desk")
+def desk():
+    """Choose the hours, then a free time, quickly and in large type."""
+    require(current_user, Action.BOOK_AT_DESK)
+    all_series = _bookable_series()
+    chosen = None
+    free = []
+    if request.args.get("series", "").isdigit():
+        chosen = next((s for s in all_series if s.id == int(request.args["series"])), None)
+        if chosen is None:
+            abort(404)
+        today = clock.today()
+        free = booking_service.available_slots(
+            [chosen], today, today + timedelta(days=DESK_DAYS), staff=True
+        )
+    return render(
+        "desk/desk.html",
+        block="slots",
+        all_series=all_series,
+        chosen=chosen,
+        free=free,
+        slot_param=slot_param,
+    )
+
+
+@bp.route("/desk/book", methods=["GET", "POST"])
+def desk_book():
+    """Book the chosen time for the resident at the desk or on the phone."""
+    require(current_user, Action.BOOK_AT_DESK)
+    series = db.session.get(ConsultationHours, request.values.get("series", type=int) or 0)
+    start = parse_slot(request.values.get("tijd"))
+    if series is None or series.status is not SeriesStatus.PUBLISHED or start is None:
+        abort(404)
+    try:
+        _occurrence, slot = booking_service.find_slot(series, start)
+    except DomainError:
+        flash(_("This time can no longer be booked. Please choose another time."), "error")
+        return redirect_to(url_for("desk.desk", series=series.id))
+    form = DeskBookingForm()
+    status = 200
+    if form.validate_on_submit():
+        details = ResidentDetails(
+            name=form.name.data,
+            phone=form.phone.data or "",
+            email=form.email.data or "",
+            language=form.language.data,
+            question=form.question.data or "",
+            needs_interpreter=form.needs_interpreter.data,
+            needs_wheelchair=form.needs_wheelchair.data,
+        )
+        try:
+            booking, token = booking_service.book(series, start, details, by=current_user)
+        except SlotTaken as error:
+            flash(error.message, "error")
+            return redirect_to(url_for("desk.desk", series=series.id))
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            notify.booking_confirmed(booking, token)
+            db.session.commit()
+            mail.send_after_response()
+            flash(_("The appointment is made. Print the card for the resident."), "success")
+            return redirect_to(url_for("desk.booking_detail", booking_id=booking.id))
+        status = 422
+    elif form.is_submitted():
+        status = 422
+    return render(
+        "desk/book.html", block="booking_form", status=status, form=form, series=series, slot=slot
+    )
+
+
+def _get_booking(booking_id: int, action: Action = Action.VIEW) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    authorize(current_user, action, booking)
+    return booking
+
+
+@bp.route("/bookings/<int:booking_id>")
+def booking_detail(booking_id: int):
+    """One booking with everything staff may do for the resident."""
+    booking = _get_booking(booking_id)
+    today = clock.today()
+    free = []
+    if booking.status is BookingStatus.BOOKED:
+        free = [
+            f
+            for f in booking_service.available_slots(
+                [booking.series], today, today + timedelta(days=DESK_DAYS), staff=True
+            )
+            if f.slot.start_utc != booking.slot_start
+        ]
+    return render(
+        "desk/booking.html",
+        booking=booking,
+        free=free,
+        cancel_form=CancelForm(version=booking.version),
+        form=VersionForm(version=booking.version),
+        slot_param=slot_param,
+    )
+
+
+@bp.route("/bookings/<int:booking_id>/card")
+def booking_card(booking_id: int):
+    """The appointment card, to print for the resident."""
+    booking = _get_booking(booking_id)
+    back = url_for("desk.booking_detail", booking_id=booking.id)
+    language = booking.language if booking.language in current_app.config["LANGUAGES"] else "nl"
+    with force_locale(language):
+        return render("booking/card.html", booking=booking, back=back)
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
+def booking_cancel(booking_id: int):
+    """Cancel for the resident, with a reason they are told."""
+    booking = _get_booking(booking_id, Action.MANAGE_BOOKING)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        flash(_("Please give a reason."), "error")
+        return redirect_to(url_for("desk.booking_detail", booking_id=booking.id))
+    try:
+        booking_service.cancel(
+            booking, version=_int(form.version.data), reason=form.reason.data, by=current_user
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        notify.booking_cancelled(booking)
+        db.session.commit()
+        mail.send_after_response()
+        flash(_("The appointment is cancelled."), "success")
+    return redirect_to(url_for("desk.booking_detail", booking_id=booking.id))
+
+
+@bp.route("/bookings/<int:booking_id>/move", methods=["POST"])
+def booking_move(booking_id: int):
+    """Move the appointment to another free time for the resident."""
+    booking = _get_booking(booking_id, Action.MANAGE_BOOKING)
+    form = VersionForm()
+    new_start = parse_slot(form.slot.data)
+    try:
+        if new_start is None:
+            raise DomainError(_("Please choose a time."))
+        token = booking_service.move(
+            booking, new_start, version=_int(form.version.data), by=current_user
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        notify.booking_moved(booking, token)
+        db.session.commit()
+        mail.send_after_response()
+        flash(_("The appointment has a new time. Print a new card."), "success")
+    return redirect_to(url_for("desk.booking_detail", booking_id=booking_id))
+
+
+@bp.route("/bookings/<int:booking_id>/attendance", methods=["POST"])
+def booking_attendance(booking_id: int):
+    """Record whether the resident came."""
+    booking = _get_booking(booking_id, Action.MANAGE_BOOKING)
+    form = VersionForm()
+    try:
+        booking_service.mark(booking, BookingStatus(form.status.data))
+    except (ValueError, DomainError):
+        db.session.rollback()
+        flash(_("This change of status is not possible."), "error")
+    else:
+        db.session.commit()
+    back = request.form.get("back") or url_for("desk.booking_detail", booking_id=booking.id)
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("desk.booking_detail", booking_id=booking.id)
+    return redirect_to(back)
+
+
+@bp.route("/bookings/<int:booking_id>/contacted", methods=["POST"])
+def booking_contacted(booking_id: int):
+    """Note that the resident of an affected booking has been told."""
+    booking = _get_booking(booking_id, Action.MANAGE_BOOKING)
+    booking.contacted_at = clock.now()
+    db.session.commit()
+    flash(_("Noted: the resident has been told."), "success")
+    return redirect_to(url_for("desk.to_contact"))
+
+
+@bp.route("/bookings")
+def day_list():
+    """The bookings of one day, per hours and location, to print and to mark who came."""
+    day = _parse_day(request.args.get("day")) or clock.today()
+    bookings = db.session.scalars(
+        visible_bookings(current_user)
+        .where(*booking_service.day_bounds(day))
+        .order_by(Booking.series_id, Booking.slot_start)
+    ).all()
+    groups = [(series, list(items)) for series, items in groupby(bookings, key=lambda b: b.series)]
+    return render(
+        "desk/day_list.html",
+        day=day,
+        groups=groups,
+        previous_day=day - timedelta(days=1),
+        next_day=day + timedelta(days=1),
+    )
+
+
+@bp.route("/bookings/to-contact")
+def to_contact():
+    """Residents whose appointment a change removed and who have not been told yet."""
+    bookings = db.session.scalars(
+        visible_bookings(current_user)
+        .where(
+            Booking.affected_at.is_not(None),
+            Booking.contacted_at.is_(None),
+            Booking.status == BookingStatus.BOOKED,
+        )
+        .order_by(Booking.slot_start)
+    ).all()
+    return render("desk/to_contact.html", bookings=bookings)
+
+
+def _parse_day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        return None
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
