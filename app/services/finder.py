@@ -43,9 +43,9 @@ def published_series(filters: Filters) -> list[ConsultationHours]:
         .where(ConsultationHours.status == SeriesStatus.PUBLISHED, Location.active)
     )
     if filters.topic is not None:
-        query = query.join(
-            series_topic, series_topic.c.series_id == ConsultationHours.id
-        ).where(series_topic.c.topic_id == filters.topic.id)
+        query = query.join(series_topic, series_topic.c.series_id == ConsultationHours.id).where(
+            series_topic.c.topic_id == filters.topic.id
+        )
     if filters.place:
         query = query.where(Location.city == filters.place)
     if filters.organisation is not None:
