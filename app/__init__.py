@@ -63,11 +63,14 @@ def _create_instance_secret(app: Flask) -> str:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
-    """Enforce foreign keys on SQLite, as PostgreSQL always does."""
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """SQLite as a server database: foreign keys on, readers never blocked by a writer (WAL),
+    and a writer waits for another instead of failing at once."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
 

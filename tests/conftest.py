@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
+import threading
 from datetime import date, time
 
 import pytest
@@ -259,3 +260,31 @@ def login(client):
         return response
 
     return do_login
+
+
+# A real server ------------------------------------------------------------------------------
+
+
+class LiveServer:
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP on a free loopback port, in a thread (CSRF off)."""
+    with LiveServer(app) as server:
+        yield server

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 import re
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -163,6 +165,27 @@ def _claim_seat(booking: Booking, series: ConsultationHours, slot: Slot) -> None
     raise SlotTaken(_("This time was just taken by someone else."))
 
 
+def is_lock_conflict(error: sa.exc.OperationalError) -> bool:
+    """SQLite's answer when another writer got there first ('database is locked')."""
+    return "locked" in str(error.orig).lower() or "busy" in str(error.orig).lower()
+
+
+def retry_on_lock(operation, attempts: int = 20):
+    """Run a write operation again after a lock conflict (SQLite); the constraint stays the judge.
+
+    PostgreSQL waits for the other transaction itself, so it never gets here.
+    """
+    for attempt in range(attempts):
+        try:
+            return operation()
+        except sa.exc.OperationalError as error:
+            db.session.rollback()
+            if not is_lock_conflict(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1) + random.random() * 0.05)
+    raise AssertionError("unreachable")
+
+
 def book(
     series: ConsultationHours,
     slot_start: datetime,
@@ -173,6 +196,10 @@ def book(
     now: datetime | None = None,
 ) -> tuple[Booking, str]:
     """Book a slot for a resident; return the booking and its secret manage-link token."""
+    return retry_on_lock(lambda: _book(series, slot_start, details, by=by, via=via, now=now))
+
+
+def _book(series, slot_start, details, *, by, via, now) -> tuple[Booking, str]:
     now = now or clock.now()
     check_details(details)
     _occurrence, slot = find_slot(series, slot_start)
@@ -263,6 +290,10 @@ def move(
     The old seat is freed, the secret link is replaced and the version rises, so nothing
     from before the move can act on the moved appointment.
     """
+    return retry_on_lock(lambda: _move(booking, new_start, version=version, by=by, now=now))
+
+
+def _move(booking, new_start, *, version, by, now) -> str:
     now = now or clock.now()
     _check_version(booking, version)
     if booking.status is not BookingStatus.BOOKED:
