@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from app import demo
 from app.extensions import db
 from app.models import Organisation, OrganisationKind, Role
-from app.services import DomainError, accounts
+from app.services import DomainError, accounts, mail, retention
 
 
 def register(app: Flask) -> None:
@@ -33,6 +33,21 @@ def register(app: Flask) -> None:
         path.chmod(0o600)
         click.echo("Demo data loaded. Demo logins (also in instance/demo-logins.txt):")
         click.echo("\n".join(lines))
+
+    @app.cli.command("retention")
+    def retention_command() -> None:
+        """Erase personal data that is past its retention period (run daily)."""
+        report = retention.run()
+        click.echo(
+            f"Bookings erased: {report.bookings_erased}; "
+            f"mail messages deleted: {report.messages_deleted}."
+        )
+
+    @app.cli.command("send-mail")
+    def send_mail_command() -> None:
+        """Send the waiting messages in the outbox (run every few minutes)."""
+        sent, failed = mail.send_pending(limit=500)
+        click.echo(f"Sent: {sent}; failed, will retry: {failed}.")
 
     @app.cli.command("default-topics")
     def default_topics() -> None:

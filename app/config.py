@@ -22,6 +22,8 @@ class Defaults:
     NETWORK_NAME = "Spreekuur"
     # The address residents use, for links in mail sent outside a request (e.g. from cron).
     PUBLIC_URL = None
+    # Personal fields of a booking are erased this many days after the appointment.
+    BOOKING_RETENTION_DAYS = 30
     # Outgoing mail (booking confirmations). Messages wait in the outbox until sent.
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
