@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from app import clock
 from app.extensions import db
 from app.models import ConsultationHours, Location, Organisation, SeriesStatus, Topic, series_topic
 from app.services import booking as booking_service
-from app.services.schedule import Occurrence, occurrences
+from app.services.schedule import Occurrence, free_slots, occurrences
 
 WEEKS_SHOWN = 4
 
@@ -50,6 +51,10 @@ def published_series(filters: Filters) -> list[ConsultationHours]:
         query = query.where(Location.city == filters.place)
     if filters.organisation is not None:
         query = query.where(ConsultationHours.provider_id == filters.organisation.id)
+    query = query.options(
+        orm.joinedload(ConsultationHours.provider),
+        orm.contains_eager(ConsultationHours.location),
+    )
     return list(db.session.scalars(query.order_by(ConsultationHours.id)).unique())
 
 
@@ -58,14 +63,21 @@ def upcoming(filters: Filters, *, weeks: int = WEEKS_SHOWN) -> tuple[list[DayOfH
     today = clock.today()
     end = today + timedelta(weeks=weeks) - timedelta(days=1)
     series = published_series(filters)
-    found = occurrences(series, today, end)
     now = clock.now()
-    found = [o for o in found if o.end > now]
+    found = [o for o in occurrences(series, today, end) if o.end > now]
+    taken = booking_service.seats_taken([s.id for s in series], *_window(today, end))
     free: dict[str, int] = defaultdict(int)
-    for item in booking_service.available_slots(series, today, end, now=now):
+    for item in free_slots(found, now=now, booked=taken):
         free[item.occurrence.key] += 1
     days = [DayOfHours(day, list(items)) for day, items in groupby(found, key=lambda o: o.date)]
     return days, free
+
+
+def _window(start: date, end: date) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(start - timedelta(days=1), datetime.min.time(), UTC),
+        datetime.combine(end + timedelta(days=2), datetime.min.time(), UTC),
+    )
 
 
 def topics() -> list[Topic]:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -75,7 +76,7 @@ class Occurrence:
     def is_held(self) -> bool:
         return self.status is OccurrenceStatus.SCHEDULED
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Stable identity of this date of this series (for UIDs and links)."""
         return f"{self.series.id}-{self.date.isoformat()}"
@@ -282,6 +283,22 @@ def bookable_slots(
     already taken; the start may be any aware datetime or a naive one in UTC (as SQLite
     returns it).
     """
+    published = [
+        s for s in series_list if s.status is SeriesStatus.PUBLISHED and s.is_bookable_mode
+    ]
+    return free_slots(
+        occurrences(published, start, end), now=now, booked=booked, apply_notice=apply_notice
+    )
+
+
+def free_slots(
+    held: Iterable[Occurrence],
+    *,
+    now: datetime,
+    booked: Mapping[tuple[int, datetime], int] | None = None,
+    apply_notice: bool = True,
+) -> list[BookableSlot]:
+    """The free slots among already computed occurrences (see ``bookable_slots``)."""
     if now.tzinfo is None:
         raise ValueError("now must be a timezone-aware datetime")
     # Notice is counted in real hours: arithmetic on a wall-clock (Europe/Amsterdam)
@@ -292,12 +309,15 @@ def bookable_slots(
         if slot_start.tzinfo is None:
             slot_start = slot_start.replace(tzinfo=UTC)
         taken[(series_id, slot_start.astimezone(UTC))] += seats
-    published = [
-        s for s in series_list if s.status is SeriesStatus.PUBLISHED and s.is_bookable_mode
-    ]
     result = []
-    for occurrence in occurrences(published, start, end):
+    for occurrence in held:
         series = occurrence.series
+        if (
+            not occurrence.is_held
+            or not occurrence.slots
+            or series.status is not SeriesStatus.PUBLISHED
+        ):
+            continue
         earliest = now + timedelta(hours=series.min_notice_hours if apply_notice else 0)
         horizon = now.astimezone(occurrence.start.tzinfo).date() + timedelta(
             days=series.book_ahead_days
