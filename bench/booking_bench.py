@@ -134,7 +134,7 @@ def build(url: str, history: bool) -> None:
                 db.session.execute(sa.insert(Booking), rows[i : i + 5000])
             db.session.commit()
             print(
-                f"  history: {db.session.scalar(sa.select(sa.func.count()).select_from(Booking))} bookings,"
+                f"  history: {db.session.scalar(sa.select(sa.func.count(Booking.id)))} bookings,"
                 f" {SERIES} series",
                 file=sys.stderr,
             )
@@ -201,7 +201,7 @@ def measure(empty: Target, full: Target, rounds: int) -> dict[str, dict[str, flo
         for label, target in (("empty", empty), ("full", full)):
             for name in samples:
                 samples[name][label].append(
-                    median_ms(lambda i, t=target, n=name: getattr(t, n)(start + i), block)
+                    median_ms(lambda i, t=target, n=name, s=start: getattr(t, n)(s + i), block)
                 )
     return {
         name: {label: statistics.median(values) for label, values in by_db.items()}
@@ -229,9 +229,8 @@ def main() -> None:
     for key, label in (("page", "upcoming-hours page /spreekuren"), ("book", "booking POST")):
         empty, full = result[key]["empty"], result[key]["full"]
         print(f"  {label}:")
-        print(
-            f"    empty history  {empty:8.2f} ms  ({empty / result['bare']['empty']:7.1f}x bare route)"
-        )
+        empty_bare = result["bare"]["empty"]
+        print(f"    empty history  {empty:8.2f} ms  ({empty / empty_bare:7.1f}x bare route)")
         print(f"    2-year history {full:8.2f} ms  ({full / bare:7.1f}x bare route)")
         ratio = full / empty
         verdict = "OK" if ratio <= 1.2 else "ABOVE TARGET"
