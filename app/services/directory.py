@@ -7,23 +7,11 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.services import DomainError
+from app.web.icons import ICON_NAMES
 
 T = TypeVar("T")
 
-TOPIC_ICONS = [
-    "id-card",
-    "tax",
-    "benefits",
-    "work",
-    "pension",
-    "study",
-    "health",
-    "town-hall",
-    "money",
-    "computer",
-    "language",
-    "help",
-]
+TOPIC_ICONS = ICON_NAMES
 
 
 def save(obj: T, values: dict) -> T:

@@ -7,6 +7,7 @@ from flask_babel import format_date
 
 from app import labels
 from app.i18n import current_language
+from app.web.icons import icon
 
 
 def format_day(value: date | datetime) -> str:
@@ -49,3 +50,4 @@ def register(app: Flask) -> None:
     }.items():
         app.add_template_filter(lambda value, m=mapping: m[value], name)
     app.add_template_global(labels.MONTH_WEEKS, "month_week_labels")
+    app.add_template_global(icon, "icon")
