@@ -121,7 +121,9 @@ def test_htmx_filter_returns_only_the_results(en, series):
     """Active search swaps just the results section, and the page URL is a real page."""
     response = en.get("/spreekuren?onderwerp=geldzaken", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
-    assert html.lstrip().startswith('<section id="results"')
+    assert html.lstrip().startswith('<p id="result-count"')
+    assert 'hx-swap-oob="true"' in html and "help sessions found in the coming four weeks." in html
+    assert '<section id="results"' in html
     assert "<html" not in html and "Hulp bij geldzaken" in html
 
 

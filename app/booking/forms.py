@@ -2,7 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -23,7 +31,7 @@ class BookingForm(FlaskForm):
     name = StringField(
         _l("Your first name or initials"), validators=[DataRequired(), Length(max=60)]
     )
-    phone = StringField(_l("Phone number (not required)"), validators=[Optional(), Length(max=32)])
+    phone = TelField(_l("Phone number (not required)"), validators=[Optional(), Length(max=32)])
     email = EmailField(
         _l("Email address (not required)"), validators=[Optional(), Email(), Length(max=255)]
     )

@@ -108,10 +108,9 @@ def series_data(form: SeriesForm) -> SeriesData:
 
 
 def apply_domain_error(form, error: DomainError) -> None:
-    """Show a service's error at the field it concerns (or at the top of the form)."""
+    """Show a service's error at the field it concerns, or at the top of the form."""
     field = getattr(form, error.field, None) if error.field else None
     if field is None:
-        field = next(iter(form))
-    field.errors = (
-        [*field.errors, error.message] if isinstance(field.errors, list) else [error.message]
-    )
+        form.form_errors.append(error.message)
+        return
+    field.errors = [*field.errors, error.message]

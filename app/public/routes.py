@@ -1,7 +1,6 @@
 """Public pages for residents (no login)."""
 
 from datetime import timedelta
-from itertools import groupby
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, redirect, request, url_for
@@ -21,14 +20,15 @@ ONE_YEAR = 365 * 24 * 3600
 
 @bp.route("/")
 def home():
-    """Show the published consultation hours of the coming two weeks, by day."""
-    today = clock.today()
-    series = db.session.scalars(
-        sa.select(ConsultationHours).where(ConsultationHours.status == SeriesStatus.PUBLISHED)
-    ).all()
-    upcoming = occurrences(series, today, today + timedelta(days=13))
-    days = [(day, list(items)) for day, items in groupby(upcoming, key=lambda o: o.date)]
-    return render("public/home.html", days=days)
+    """Ask what the resident needs help with and where; show the coming days' sessions."""
+    days, free = finder.upcoming(finder.Filters(), weeks=1)
+    return render(
+        "public/home.html",
+        topics=finder.topics(),
+        places=finder.places(),
+        days=days,
+        free=free,
+    )
 
 
 @bp.route("/spreekuren")
@@ -41,6 +41,7 @@ def hours():
         block="results",
         days=days,
         free=free,
+        total=sum(len(day.occurrences) for day in days),
         filters=filters,
         topics=finder.topics(),
         places=finder.places(),
