@@ -115,3 +115,15 @@ def test_forms_need_a_csrf_token(csrf_app, make_user):
     response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code in (400, 422)
     assert client.get("/portal/").status_code == 302
+
+
+def test_staff_of_an_organisation_that_left_the_network_cannot_log_in(client, make_user, login):
+    """When the coordinator switches an organisation off, its staff can no longer log in
+    and their open sessions end."""
+    user = make_user(Role.STAFF)
+    login(user)
+    user.organisation.active = False
+    db.session.commit()
+    assert client.get("/portal/").status_code == 302
+    response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 422

@@ -375,3 +375,12 @@ def test_affected_appointment_shows_a_notice_and_mail_is_queued(
         )
         == 1
     )
+
+
+def test_hours_of_an_inactive_organisation_are_not_public(en, series):
+    """Hours of an organisation that left the network disappear from the public pages."""
+    series.provider.active = False
+    db.session.commit()
+    assert "Hulp bij geldzaken" not in en.get("/spreekuren").get_data(as_text=True)
+    assert en.get(f"/spreekuren/{series.id}").status_code == 404
+    assert book_via_form(en, series, tomorrow_at(14)).status_code == 404

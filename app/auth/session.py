@@ -11,6 +11,11 @@ def load_user(user_id: str) -> User | None:
         user = db.session.get(User, int(raw_id))
     except ValueError:
         return None
-    if user is None or not user.active or str(user.session_version) != version:
+    if (
+        user is None
+        or not user.active
+        or not user.organisation.active
+        or str(user.session_version) != version
+    ):
         return None
     return user

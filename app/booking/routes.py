@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 
@@ -17,9 +16,9 @@ from app import clock
 from app.booking.forms import ActionForm, BookingForm, FindForm
 from app.extensions import db
 from app.i18n import current_language
-from app.models import Booking, BookingStatus, ConsultationHours, SeriesStatus, series_topic
+from app.models import Booking, BookingStatus, ConsultationHours, series_topic
 from app.portal.series_form import apply_domain_error
-from app.services import DomainError, mail, notify
+from app.services import DomainError, finder, mail, notify
 from app.services import booking as booking_service
 from app.services.booking import ResidentDetails, SlotTaken, StaleBooking
 from app.web.htmx import redirect_to, render
@@ -45,7 +44,7 @@ def slot_param(moment: datetime) -> str:
 
 def _published_series(series_id: int) -> ConsultationHours:
     series = db.session.get(ConsultationHours, series_id)
-    if series is None or series.status is not SeriesStatus.PUBLISHED:
+    if not finder.is_public(series):
         abort(404)
     return series
 
@@ -57,10 +56,9 @@ def alternatives(series: ConsultationHours, *, limit: int = 6):
     same = booking_service.available_slots([series], today, end)[:limit]
     topic_ids = [t.id for t in series.topics]
     similar_series = db.session.scalars(
-        sa.select(ConsultationHours)
+        finder.public_series_query()
         .join(series_topic, series_topic.c.series_id == ConsultationHours.id)
         .where(
-            ConsultationHours.status == SeriesStatus.PUBLISHED,
             ConsultationHours.id != series.id,
             series_topic.c.topic_id.in_(topic_ids or [-1]),
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from itertools import groupby
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -20,10 +19,10 @@ from app import clock
 from app.booking.routes import parse_slot, slot_param
 from app.desk.forms import CancelForm, DeskBookingForm, VersionForm
 from app.extensions import db
-from app.models import Booking, BookingStatus, ConsultationHours, Mode, Organisation, SeriesStatus
+from app.models import Booking, BookingStatus, ConsultationHours, Mode, Organisation
 from app.permissions import Action, authorize, require, visible_bookings
 from app.portal.series_form import apply_domain_error
-from app.services import DomainError, mail, notify
+from app.services import DomainError, finder, mail, notify
 from app.services import booking as booking_service
 from app.services.booking import ResidentDetails, SlotTaken
 from app.web.htmx import redirect_to, render
@@ -42,12 +41,8 @@ def require_login() -> None:
 def _bookable_series() -> list[ConsultationHours]:
     return list(
         db.session.scalars(
-            sa.select(ConsultationHours)
-            .join(ConsultationHours.provider)
-            .where(
-                ConsultationHours.status == SeriesStatus.PUBLISHED,
-                ConsultationHours.mode != Mode.WALK_IN,
-            )
+            finder.public_series_query()
+            .where(ConsultationHours.mode != Mode.WALK_IN)
             .order_by(Organisation.name, ConsultationHours.title)
         )
     )
@@ -84,7 +79,7 @@ def desk_book():
     require(current_user, Action.BOOK_AT_DESK)
     series = db.session.get(ConsultationHours, request.values.get("series", type=int) or 0)
     start = parse_slot(request.values.get("tijd"))
-    if series is None or series.status is not SeriesStatus.PUBLISHED or start is None:
+    if not finder.is_public(series) or start is None:
         abort(404)
     try:
         _occurrence, slot = booking_service.find_slot(series, start)

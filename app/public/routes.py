@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 
 from app import clock
 from app.extensions import db
-from app.models import ConsultationHours, Organisation, SeriesStatus, Topic
+from app.models import ConsultationHours, Organisation, Topic
 from app.services import booking as booking_service
 from app.services import finder
 from app.services.schedule import occurrences
@@ -62,7 +62,7 @@ def _filters_from(args) -> finder.Filters:
 def series(series_id: int):
     """One help session: what it is, where, how to get in, and its free times."""
     item = db.session.get(ConsultationHours, series_id)
-    if item is None or item.status is not SeriesStatus.PUBLISHED:
+    if not finder.is_public(item):
         abort(404)
     today = clock.today()
     free = booking_service.available_slots(

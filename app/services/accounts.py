@@ -28,7 +28,7 @@ def authenticate(email: str, password: str) -> User | None:
         _DUMMY_HASH = _DUMMY_HASH or generate_password_hash(secrets.token_hex(8))
         check_password_hash(_DUMMY_HASH, password)
         return None
-    if not user.check_password(password) or not user.active:
+    if not user.check_password(password) or not user.active or not user.organisation.active:
         return None
     user.last_login_at = utcnow()
     db.session.commit()

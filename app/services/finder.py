@@ -36,13 +36,33 @@ class DayOfHours:
     occurrences: list[Occurrence] = field(default_factory=list)
 
 
-def published_series(filters: Filters) -> list[ConsultationHours]:
-    """Published series matching the filters."""
-    query = (
+def public_series_query() -> sa.Select:
+    """Series residents may see: published, at a location in use, by an active organisation."""
+    return (
         sa.select(ConsultationHours)
         .join(ConsultationHours.location)
-        .where(ConsultationHours.status == SeriesStatus.PUBLISHED, Location.active)
+        .join(ConsultationHours.provider)
+        .where(
+            ConsultationHours.status == SeriesStatus.PUBLISHED,
+            Location.active,
+            Organisation.active,
+        )
     )
+
+
+def is_public(series: ConsultationHours | None) -> bool:
+    """The same rule as ``public_series_query`` for one series."""
+    return (
+        series is not None
+        and series.status is SeriesStatus.PUBLISHED
+        and series.location.active
+        and series.provider.active
+    )
+
+
+def published_series(filters: Filters) -> list[ConsultationHours]:
+    """Series residents may see, matching the filters."""
+    query = public_series_query()
     if filters.topic is not None:
         query = query.join(series_topic, series_topic.c.series_id == ConsultationHours.id).where(
             series_topic.c.topic_id == filters.topic.id
@@ -52,7 +72,7 @@ def published_series(filters: Filters) -> list[ConsultationHours]:
     if filters.organisation is not None:
         query = query.where(ConsultationHours.provider_id == filters.organisation.id)
     query = query.options(
-        orm.joinedload(ConsultationHours.provider),
+        orm.contains_eager(ConsultationHours.provider),
         orm.contains_eager(ConsultationHours.location),
     )
     return list(db.session.scalars(query.order_by(ConsultationHours.id)).unique())
@@ -90,25 +110,15 @@ def topics() -> list[Topic]:
 
 def places() -> list[str]:
     """Towns and cities with published hours."""
-    return list(
-        db.session.scalars(
-            sa.select(Location.city)
-            .join(ConsultationHours, ConsultationHours.location_id == Location.id)
-            .where(ConsultationHours.status == SeriesStatus.PUBLISHED, Location.active)
-            .distinct()
-            .order_by(Location.city)
-        )
-    )
+    query = public_series_query().with_only_columns(Location.city).distinct()
+    return list(db.session.scalars(query.order_by(Location.city)))
 
 
 def organisations() -> list[Organisation]:
     """Organisations with published hours."""
+    ids = public_series_query().with_only_columns(ConsultationHours.provider_id)
     return list(
         db.session.scalars(
-            sa.select(Organisation)
-            .join(ConsultationHours, ConsultationHours.provider_id == Organisation.id)
-            .where(ConsultationHours.status == SeriesStatus.PUBLISHED)
-            .distinct()
-            .order_by(Organisation.name)
+            sa.select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.name)
         )
     )
