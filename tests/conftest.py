@@ -47,6 +47,8 @@ def _test_config(url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": None,
+        # Hashing is not what these tests are about; scrypt would cost ~80 ms per account.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     }
 
 
@@ -92,11 +94,9 @@ def _drop_pg_database(own_database: tuple) -> None:
 def _clear(engine) -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(sa.text(f"DELETE FROM {name}"))
+        # DELETE on these small tables is much faster than TRUNCATE (~1 ms against ~17 ms).
+        for name in tables:
+            conn.execute(sa.text(f"DELETE FROM {name}"))
 
 
 class FreshContextClient(FlaskClient):

@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -41,7 +42,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        # Tests choose a cheap method; everywhere else werkzeug's default (scrypt).
+        method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+        self.password_hash = generate_password_hash(
+            password, **({"method": method} if method else {})
+        )
         self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
