@@ -16,7 +16,7 @@ from app import clock
 from app.booking.forms import ActionForm, BookingForm, FindForm
 from app.extensions import db
 from app.i18n import current_language
-from app.models import Booking, BookingStatus, ConsultationHours, series_topic
+from app.models import Booking, BookingStatus, ConsultationHours
 from app.portal.series_form import apply_domain_error
 from app.services import DomainError, finder, mail, notify
 from app.services import booking as booking_service
@@ -26,7 +26,6 @@ from app.web.htmx import redirect_to, render
 bp = Blueprint("booking", __name__)
 
 SESSION_KEY = "appointment"
-ALTERNATIVES_DAYS = 28
 
 
 def parse_slot(value: str | None) -> datetime | None:
@@ -47,25 +46,6 @@ def _published_series(series_id: int) -> ConsultationHours:
     if not finder.is_public(series):
         abort(404)
     return series
-
-
-def alternatives(series: ConsultationHours, *, limit: int = 6):
-    """The nearest free slots of the same series, then of hours on the same topics elsewhere."""
-    today = clock.today()
-    end = today + timedelta(days=ALTERNATIVES_DAYS)
-    same = booking_service.available_slots([series], today, end)[:limit]
-    topic_ids = [t.id for t in series.topics]
-    similar_series = db.session.scalars(
-        finder.public_series_query()
-        .join(series_topic, series_topic.c.series_id == ConsultationHours.id)
-        .where(
-            ConsultationHours.id != series.id,
-            series_topic.c.topic_id.in_(topic_ids or [-1]),
-        )
-        .distinct()
-    ).all()
-    elsewhere = booking_service.available_slots(similar_series, today, end)[:limit]
-    return same, elsewhere
 
 
 def _grant(booking: Booking) -> None:
@@ -136,7 +116,7 @@ def book(series_id: int):
 
 
 def _taken(series: ConsultationHours, message: str):
-    same, elsewhere = alternatives(series)
+    same, elsewhere = finder.alternatives(series)
     return render(
         "booking/taken.html",
         status=409,

@@ -71,9 +71,7 @@ def series(series_id: int):
     coming = occurrences([item], today, today + timedelta(weeks=6), include_cancelled=True)
     elsewhere = []
     if item.is_bookable_mode and not free:
-        from app.booking.routes import alternatives
-
-        _same, elsewhere = alternatives(item)
+        _same, elsewhere = finder.alternatives(item)
     return render("public/series.html", series=item, free=free, coming=coming, elsewhere=elsewhere)
 
 

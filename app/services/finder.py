@@ -122,3 +122,28 @@ def organisations() -> list[Organisation]:
             sa.select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.name)
         )
     )
+
+
+ALTERNATIVES_DAYS = 28
+
+
+def alternatives(series: ConsultationHours, *, limit: int = 6):
+    """Where else to go: the nearest free times of this series, and the first free time of
+    each other public series on the same topics (nearest first)."""
+    today = clock.today()
+    end = today + timedelta(days=ALTERNATIVES_DAYS)
+    same = booking_service.available_slots([series], today, end)[:limit]
+    topic_ids = [t.id for t in series.topics]
+    if not topic_ids:
+        return same, []
+    similar = db.session.scalars(
+        public_series_query()
+        .join(series_topic, series_topic.c.series_id == ConsultationHours.id)
+        .where(ConsultationHours.id != series.id, series_topic.c.topic_id.in_(topic_ids))
+        .distinct()
+    ).all()
+    first_per_series = {}
+    for item in booking_service.available_slots(similar, today, end):
+        first_per_series.setdefault(item.occurrence.series.id, item)
+    elsewhere = sorted(first_per_series.values(), key=lambda item: item.slot.start_utc)
+    return same, elsewhere[:limit]
