@@ -268,3 +268,42 @@ def english_day(day: date) -> str:
 @pytest.fixture
 def day_text() -> Callable[[date], str]:
     return english_day
+
+
+# Screen sizes: journeys run on a desktop and on a 320 px wide phone -----------------------
+
+NARROW = {"width": 320, "height": 640}
+
+
+@pytest.fixture(params=[DESKTOP, NARROW], ids=["desktop", "320px"])
+def viewport(request) -> dict:
+    """Walk the journey on a desktop screen and on a 320 CSS pixel wide one (WCAG 1.4.10)."""
+    return request.param
+
+
+def page_width(page: Page) -> int:
+    """How wide the page's content is: more than the viewport means sideways scrolling."""
+    return page.evaluate("document.scrollingElement.scrollWidth")
+
+
+@pytest.fixture
+def check_page(check_accessible, request) -> Callable[[Page], None]:
+    """Check a page as shown now: axe finds no violations and nothing needs sideways scrolling.
+
+    With BROWSER_SCREENSHOTS=<folder> set, every checked page is also saved as a full-page
+    screenshot there, named after the test, to look at the pages by eye.
+    """
+    shots = os.environ.get("BROWSER_SCREENSHOTS")
+    counter = iter(range(1, 1000))
+
+    def check(page: Page) -> None:
+        check_accessible(page)
+        width = (page.viewport_size or DESKTOP)["width"]
+        assert page_width(page) <= width, f"{page.url} scrolls sideways at {width} px"
+        if shots:
+            name = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)
+            folder = Path(shots)
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=folder / f"{name}-{next(counter):02d}.png", full_page=True)
+
+    return check
