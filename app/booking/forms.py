@@ -27,6 +27,12 @@ RESIDENT_LANGUAGES = [
 ]
 
 
+LANGUAGE_CHOICES = [
+    SelectChoice(code, label, render_kw={"lang": code}) for code, label in RESIDENT_LANGUAGES
+]
+LANGUAGE_NAMES = dict(RESIDENT_LANGUAGES)
+
+
 class BookingForm(FlaskForm):
     name = StringField(
         _l("Your first name or initials"), validators=[DataRequired(), Length(max=60)]
@@ -37,10 +43,7 @@ class BookingForm(FlaskForm):
     )
     language = SelectField(
         _l("Which language do you prefer?"),
-        choices=[
-            SelectChoice(code, label, render_kw={"lang": code})
-            for code, label in RESIDENT_LANGUAGES
-        ],
+        choices=LANGUAGE_CHOICES,
         default="nl",
     )
     question = TextAreaField(

@@ -100,6 +100,7 @@ def book(series_id: int):
             mail.send_after_response()
             _grant(booking)
             session["new_link"] = token
+            session["just_booked"] = True
             return redirect_to(url_for("booking.manage"))
         status = 422
     elif form.is_submitted():
@@ -161,10 +162,12 @@ def manage():
     """The resident's appointment: when, where, the code, print, calendar, cancel, move."""
     booking = _granted_booking()
     new_link = session.pop("new_link", None)
+    just_booked = session.pop("just_booked", False)
     return render(
         "booking/manage.html",
         booking=booking,
         new_link=notify.external_url("booking.open_link", token=new_link) if new_link else None,
+        just_booked=just_booked,
         form=ActionForm(version=booking.version),
     )
 

@@ -33,7 +33,15 @@ def weekdays_label(series) -> str:
     return ", ".join(str(labels.WEEKDAYS[d]) for d in series.weekday_list)
 
 
+def language_name(code: str) -> str:
+    """A resident's language, named in itself (e.g. 'Türkçe')."""
+    from app.booking.forms import LANGUAGE_NAMES
+
+    return LANGUAGE_NAMES.get(code, code)
+
+
 def register(app: Flask) -> None:
+    app.add_template_filter(language_name)
     app.add_template_filter(format_day)
     app.add_template_filter(format_short_date)
     app.add_template_filter(format_time)

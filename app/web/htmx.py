@@ -32,6 +32,8 @@ def redirect_to(location: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.add_template_global(wants_fragment)
+
     @app.after_request
     def vary_on_htmx(response: Response) -> Response:
         # The same URL answers a page or a fragment: caches must keep them apart.

@@ -119,7 +119,7 @@ def test_volunteer_books_at_the_desk_and_partner_staff_mark_that_the_resident_ca
     summary = page.get_by_role("alert")
     expect(summary.get_by_role("heading")).to_have_text("Please check the form")
     expect(summary).to_be_focused()
-    name = page.get_by_label("Your first name or initials")
+    name = page.get_by_label("First name or initials of the resident")
     expect(name).to_have_attribute("aria-invalid", "true")
     check_page(page)
     name.fill("Jan")
