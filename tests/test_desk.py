@@ -184,3 +184,18 @@ def test_pausing_hours_flags_their_bookings(make_user, partner, series):
     series_service.set_status(series, series.status.__class__("paused"))
     db.session.refresh(booking)
     assert booking.affected_at is not None
+
+
+def test_standard_reasons_are_stored_in_each_residents_language(app, partner, series):
+    """A cancelled date without a typed reason tells each resident why in their own language."""
+    from app.models import ExceptionKind
+
+    dutch = _book(series, today_at(16, days=3), language="nl")
+    english = _book(series, today_at(16, 30, days=3), name="John", language="en")
+    day = clock.today() + timedelta(days=3)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        series_service.add_exception(series, day=day, kind=ExceptionKind.CANCELLED)
+    db.session.refresh(dutch)
+    db.session.refresh(english)
+    assert english.affected_reason == "These hours are cancelled on this day."
+    assert dutch.affected_reason not in ("", english.affected_reason)

@@ -89,16 +89,16 @@ def organisation_edit(org_id: int | None = None):
             return redirect_to(url_for(target))
     elif org is not None and request.method == "GET" and "kind" in form:
         form.kind.data = org.kind.value
-    return _form_page(form, _("Organisation"), org.name if org else None)
+    return _form_page(form, f"{_('Organisation')}: {org.name}" if org else _("New organisation"))
 
 
-def _form_page(form, what: str, name: str | None):
+def _form_page(form, heading: str):
     return render(
         "admin/form.html",
         block="admin_form",
         status=422 if form.is_submitted() else 200,
         form=form,
-        heading=f"{what}: {name}" if name else _("New: %(what)s", what=what.lower()),
+        heading=heading,
     )
 
 
@@ -145,7 +145,7 @@ def location_edit(location_id: int | None = None):
         else:
             flash(_("%(name)s has been saved.", name=saved.name), "success")
             return redirect_to(url_for("admin.locations"))
-    return _form_page(form, _("Location"), location.name if location else None)
+    return _form_page(form, f"{_('Location')}: {location.name}" if location else _("New location"))
 
 
 # Topics ----------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def topic_edit(topic_id: int | None = None):
         else:
             flash(_("The topic has been saved."), "success")
             return redirect_to(url_for("admin.topics"))
-    return _form_page(form, _("Topic"), topic.name_nl if topic else None)
+    return _form_page(form, f"{_('Topic')}: {topic.name_nl}" if topic else _("New topic"))
 
 
 # Staff accounts --------------------------------------------------------------------------
@@ -226,7 +226,7 @@ def user_new():
             apply_domain_error(form, error)
         else:
             return render("admin/password.html", user=user, password=password, new=True)
-    return _form_page(form, _("Account"), None)
+    return _form_page(form, _("New account"))
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])

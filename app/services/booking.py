@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app import clock
@@ -397,7 +399,12 @@ def _closures(series, start, end):
     ).all()
 
 
-def flag_affected(series_list: Iterable[ConsultationHours], start: date, end: date, reason: str):
+def _resident_locale(booking: Booking) -> str:
+    languages = current_app.config["LANGUAGES"]
+    return booking.language if booking.language in languages else "nl"
+
+
+def flag_affected(series_list: Iterable[ConsultationHours], start: date, end: date, reason):
     """Mark bookings whose slot a change removed; return the newly affected ones.
 
     Called after an exception, a closure, an edit or a pause: no booking may silently point
@@ -409,7 +416,9 @@ def flag_affected(series_list: Iterable[ConsultationHours], start: date, end: da
         for booking in affected_bookings(series, start, end):
             if booking.affected_at is None:
                 booking.affected_at = now
-                booking.affected_reason = reason[:200]
+                # A standard reason (a lazy text) is stored in the resident's own language.
+                with force_locale(_resident_locale(booking)):
+                    booking.affected_reason = str(reason)[:200]
                 booking.version += 1
                 newly.append(booking)
     db.session.flush()

@@ -7,6 +7,7 @@ from datetime import date, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app import clock
 from app.extensions import db
@@ -119,7 +120,7 @@ def save_series(
     series.book_ahead_days = data.book_ahead_days
     series.revision = (series.revision or 0) + 1
     if series.id is not None:
-        _flag_affected([series], None, None, _("The times of these hours have changed."))
+        _flag_affected([series], None, None, _l("The times of these hours have changed."))
     db.session.commit()
     return series
 
@@ -138,7 +139,7 @@ def set_status(series: ConsultationHours, status: SeriesStatus) -> None:
     series.status = status
     series.revision += 1
     if status is SeriesStatus.PAUSED:
-        _flag_affected([series], None, None, _("These hours do not take place for now."))
+        _flag_affected([series], None, None, _l("These hours do not take place for now."))
     db.session.commit()
 
 
@@ -183,9 +184,9 @@ def add_exception(
     db.session.add(exception)
     series.revision += 1
     default_reason = (
-        _("These hours are cancelled on this day.")
+        _l("These hours are cancelled on this day.")
         if kind is ExceptionKind.CANCELLED
-        else _("The times on this day have changed.")
+        else _l("The times on this day have changed.")
     )
     _flag_affected([series], day, day, exception.reason or default_reason)
     db.session.commit()
@@ -197,7 +198,7 @@ def remove_exception(exception: SeriesException) -> None:
     series, day = exception.series, exception.date
     series.revision += 1
     db.session.delete(exception)
-    _flag_affected([series], day, day, _("The times on this day have changed."))
+    _flag_affected([series], day, day, _l("The times on this day have changed."))
     db.session.commit()
 
 
@@ -222,7 +223,7 @@ def close_location(
         sa.select(ConsultationHours).where(ConsultationHours.location_id == location.id)
     ).all()
     _flag_affected(
-        held_there, start, end, closure.reason or _("The location is closed on this day.")
+        held_there, start, end, closure.reason or _l("The location is closed on this day.")
     )
     db.session.commit()
     return closure
@@ -236,7 +237,7 @@ def remove_closure(closure: LocationClosure) -> None:
 
 
 def _flag_affected(
-    series_list: list[ConsultationHours], start: date | None, end: date | None, reason: str
+    series_list: list[ConsultationHours], start: date | None, end: date | None, reason
 ) -> None:
     """Mark bookings that a change left without a slot, and tell residents by mail."""
     today = clock.today()
@@ -244,7 +245,7 @@ def _flag_affected(
     end = end or today + timedelta(days=400)
     if end < start:
         return
-    for booking in booking_service.flag_affected(series_list, start, end, str(reason)):
+    for booking in booking_service.flag_affected(series_list, start, end, reason):
         notify.booking_affected(booking)
 
 
