@@ -284,3 +284,22 @@ def test_affected_bookings_after_changed_times(series, monkeypatch):
     )
     db.session.commit()
     assert booking_service.affected_bookings(series, TUESDAY, TUESDAY) == [late]
+
+
+def test_both_passes_of_the_repeated_autumn_hour_can_be_booked(make_series):
+    """On the night the clocks go back, 02:30 exists twice; each is its own bookable slot."""
+    night = date(2026, 10, 25)
+    series = make_series(
+        start_date=night,
+        weekdays="6",
+        start_time=time(1, 0),
+        end_time=time(4, 0),
+        min_notice_hours=0,
+    )
+    first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 summer time
+    second = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 02:30 winter time
+    now = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)
+    a, _ = booking_service.book(series, first, details(), now=now)
+    b, _ = booking_service.book(series, second, details(name="C.D."), now=now)
+    db.session.commit()
+    assert (a.slot_start, b.slot_start) == (first, second)

@@ -110,7 +110,7 @@ def find_slot(series: ConsultationHours, slot_start: datetime) -> tuple[Occurren
     occurrence = find_occurrence(series, local.date())
     if occurrence is not None and occurrence.is_held:
         for slot in occurrence.slots:
-            if slot.start == slot_start:
+            if slot.start_utc == slot_start.astimezone(UTC):
                 return occurrence, slot
     raise SlotUnavailable(_("This time is not available."))
 
