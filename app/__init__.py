@@ -100,9 +100,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
     from app.auth.routes import bp as auth_bp
     from app.booking.routes import bp as booking_bp
+    from app.courses.routes import bp as courses_bp
     from app.desk.routes import bp as desk_bp
+    from app.feeds.routes import bp as feeds_bp
     from app.portal.routes import bp as portal_bp
     from app.public.routes import bp as public_bp
+    from app.referrals.routes import bp as referrals_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(booking_bp)
@@ -110,6 +113,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(feeds_bp)
+    app.register_blueprint(referrals_bp)
+    app.register_blueprint(courses_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

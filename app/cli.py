@@ -42,6 +42,7 @@ def register(app: Flask) -> None:
             f"Bookings erased: {report.bookings_erased}; "
             f"mail messages deleted: {report.messages_deleted}."
         )
+        click.echo(f"Referrals erased: {report.referrals_erased}.")
 
     @app.cli.command("send-mail")
     def send_mail_command() -> None:

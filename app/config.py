@@ -24,6 +24,15 @@ class Defaults:
     PUBLIC_URL = None
     # Personal fields of a booking are erased this many days after the appointment.
     BOOKING_RETENTION_DAYS = 30
+    # Personal data of a referral (and the receiver's notes) is erased this many days after
+    # it was closed (done, not reached, declined, signposted).
+    REFERRAL_RETENTION_DAYS = 90
+    # Calendar feeds: the window of dates they cover, how long cancelled events stay in them
+    # (so that subscribed calendars remove them) and how often clients are asked to poll.
+    FEED_DAYS_BACK = 30
+    FEED_DAYS_AHEAD = 365
+    FEED_KEEP_CANCELLED_DAYS = 30
+    FEED_REFRESH_MINUTES = 60
     # Outgoing mail (booking confirmations). Messages wait in the outbox until sent.
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25

@@ -390,7 +390,153 @@ def load(today: date | None = None) -> list[tuple[str, str, str, str]]:
             organisation=organisation, name=name, email=email, role=role, password=password
         )
         logins.append((role.value, name, email, password))
+    load_referrals(today)
     return logins
+
+
+def load_referrals(today: date) -> None:
+    """Referral profiles, the library's courses and a few referrals in every state."""
+    from app.models import ConsentMethod, ConsentScope, ContactMethod, ReferralKind, Urgency
+    from app.models import ReferralStatus as Status
+    from app.services import courses, referrals
+    from app.services.referrals import ConsentAnswers, ReferralDraft
+
+    def find(model, **where):
+        return db.session.scalar(sa.select(model).filter_by(**where))
+
+    def user(email: str) -> User:
+        return find(User, email=email)
+
+    org = {o.name.split()[0].lower(): o for o in db.session.scalars(sa.select(Organisation))}
+    topic = {t.slug: t for t in db.session.scalars(sa.select(Topic))}
+    library, geldpunt, kwadraad = org["bibliotheek"], org["geldpunt"], org["kwadraad"]
+
+    referrals.save_profile(
+        geldpunt,
+        "Geen belastingaangifte en geen juridisch advies.",
+        "Bel 0346 - 111 111 op werkdagen tussen 9 en 12 uur.",
+        "Uw bankafschriften van de laatste drie maanden en de brieven over uw schulden.",
+    )
+    referrals.save_profile(
+        library,
+        "Wij maken geen DigiD voor u aan en vullen geen formulieren voor u in.",
+        "Loop binnen tijdens het inloopspreekuur of bel 0346 - 000 000.",
+        "Uw telefoon of tablet, uw DigiD-app en de brief waar het om gaat.",
+    )
+    referrals.save_profile(
+        kwadraad,
+        "Geen hulp bij DigiD of computers: daarvoor is de bibliotheek.",
+        "Bel het aanmeldnummer 0346 - 222 222.",
+        "",
+    )
+
+    monday = next_weekday(today + timedelta(days=1), 0)
+    maarssen = find(Location, name="Bibliotheek Maarssen")
+    breukelen = find(Location, name="Bibliotheek Breukelen")
+    digisterker = courses.create_course(
+        library,
+        courses.CourseData(
+            title="Digisterker: werken met de digitale overheid",
+            description="In vier lessen leert u inloggen met DigiD en zaken regelen op "
+            "websites van de overheid. Kleine groep, eerst een kort kennismakingsgesprek.",
+            what_to_bring="Uw telefoon met de DigiD-app, of uw DigiD-gegevens.",
+            location=maarssen,
+            capacity=8,
+            first_date=monday,
+            start_time=time(10, 0),
+            end_time=time(12, 0),
+            sessions=4,
+        ),
+        None,
+    )
+    klik_en_tik = courses.create_course(
+        library,
+        courses.CourseData(
+            title="Klik & Tik: de basis",
+            description="Voor wie nog weinig met de computer heeft gedaan: muis, toetsenbord, "
+            "internet en e-mail.",
+            location=breukelen,
+            capacity=6,
+            first_date=monday + timedelta(days=2),
+            start_time=time(14, 0),
+            end_time=time(15, 30),
+            sessions=3,
+        ),
+        None,
+    )
+
+    def warm(by, to, slug, name, scope=ConsentScope.CONTACT, course=None, **extra):
+        draft = ReferralDraft(
+            to_organisation=to,
+            kind=ReferralKind.WARM,
+            topic=topic[slug],
+            urgency=extra.pop("urgency", Urgency.NORMAL),
+            language=extra.pop("language", "nl"),
+            contact_method=ContactMethod.PHONE,
+            resident_name=name,
+            phone=extra.pop("phone", "06 - 1234 5678"),
+            request=extra.pop("request", ""),
+            course=course,
+        )
+        scope = ConsentScope.COURSE if course else scope
+        answers = ConsentAnswers(True, True, ConsentMethod.SPOKEN, scope, "nl")
+        return referrals.create(draft, by, answers)
+
+    chris = user("balie@bibliotheek.example.org")
+    femke = user("medewerker@kwadraad.example.org")
+    gijs = user("medewerker@geldpunt.example.org")
+    hanna = user("klantcontact@gemeente.example.org")
+    energie = warm(
+        chris,
+        geldpunt,
+        "geldzaken",
+        "F. El Amrani",
+        ConsentScope.APPOINTMENT,
+        urgency=Urgency.SOON,
+        request="Kan de energierekening niet betalen en wil een betalingsregeling.",
+    )
+    free = referrals.free_times(energie)
+    if free:
+        referrals.book_slot(energie, free[0].occurrence.series, free[0].slot.start_utc, chris)
+    kwijtschelding = warm(
+        chris,
+        org["gemeente"],
+        "gemeente",
+        "J. de Wit",
+        request="Wil kwijtschelding van de gemeentelijke belastingen aanvragen.",
+    )
+    referrals.update(kwijtschelding, hanna, Status.IN_CONTACT, "Teruggebeld, afspraak volgt.")
+    warm(
+        femke,
+        library,
+        "digid",
+        "M. Jansen",
+        course=digisterker,
+        request="Wil zelf leren inloggen met DigiD.",
+    )
+    warm(
+        user("medewerker@vluchtelingenwerk.example.org"),
+        library,
+        "computer-telefoon",
+        "A. Haddad",
+        course=klik_en_tik,
+        language="ar",
+        request="Wil leren e-mailen met de computer.",
+    )
+    schulden = warm(
+        gijs,
+        kwadraad,
+        "geldzaken",
+        "R. Bakker",
+        request="Heeft zorgen over geld en thuis; wil praten met een maatschappelijk werker.",
+    )
+    referrals.update(schulden, femke, Status.IN_CONTACT)
+    referrals.update(schulden, femke, Status.DONE, "Twee gesprekken gehad.")
+    referrals.create(
+        ReferralDraft(to_organisation=kwadraad, kind=ReferralKind.SIGNPOST, topic=topic["anders"]),
+        user("vrijwilliger@bibliotheek.example.org"),
+    )
+    db.session.commit()
 
 
 def existing_users() -> list[User]:

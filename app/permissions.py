@@ -12,7 +12,18 @@ import enum
 import sqlalchemy as sa
 from flask import abort
 
-from app.models import Booking, ConsultationHours, Location, Organisation, Role, Topic, User
+from app.models import (
+    Booking,
+    ConsultationHours,
+    Course,
+    FeedLink,
+    Location,
+    Organisation,
+    Referral,
+    Role,
+    Topic,
+    User,
+)
 
 
 class Action(enum.Enum):
@@ -25,9 +36,34 @@ class Action(enum.Enum):
     MANAGE_NETWORK = "manage_network"  # no object: add organisations and topics
     BOOK_AT_DESK = "book_at_desk"  # no object: book any published hours for a resident
     MANAGE_BOOKING = "manage_booking"  # on a Booking: cancel, move, mark who came
+    SUBSCRIBE = "subscribe"  # on a Location or Organisation: a calendar feed of its hours
+    FOLLOW_SERIES = "follow_series"  # on a ConsultationHours: put it in one's personal feed
+    FEED_BOOKINGS = "feed_bookings"  # on a ConsultationHours (or none): its bookings in feeds
+    MANAGE_FEED = "manage_feed"  # on a FeedLink: see it, revoke it
+    REFER = "refer"  # on the receiving Organisation (or none): write a referral to it
+    HANDLE_REFERRAL = "handle_referral"  # on a Referral: the receiver's status loop and notes
+    WITHDRAW_CONSENT = "withdraw_consent"  # on a Referral: record the resident's withdrawal
+    BOOK_FROM_REFERRAL = "book_from_referral"  # on a Referral: book the receiver's hours
+    REFERRAL_COUNTS = "referral_counts"  # no object: the network's referral counts
+    READ_AUDIT_LOG = "read_audit_log"  # on an Organisation: its referrals' audit log
+    CREATE_COURSE = "create_course"  # on an Organisation: offer a course
+    COURSE_LISTS = "course_lists"  # on a Course: see and handle its participant lists
 
 
 EDITOR_ROLES = {Role.ORG_ADMIN, Role.STAFF}
+# For referrals these roles see only what they wrote themselves.
+AUTHOR_ONLY_ROLES = {Role.VOLUNTEER, Role.COORDINATOR}
+FEED_ACTIONS = {Action.SUBSCRIBE, Action.FOLLOW_SERIES, Action.FEED_BOOKINGS, Action.MANAGE_FEED}
+REFERRAL_ACTIONS = {
+    Action.REFER,
+    Action.HANDLE_REFERRAL,
+    Action.WITHDRAW_CONSENT,
+    Action.BOOK_FROM_REFERRAL,
+    Action.REFERRAL_COUNTS,
+    Action.READ_AUDIT_LOG,
+    Action.CREATE_COURSE,
+    Action.COURSE_LISTS,
+}
 
 
 def _org_id(obj) -> int | None:
@@ -38,6 +74,8 @@ def _org_id(obj) -> int | None:
             return obj.organisation_id
         case ConsultationHours():
             return obj.provider_id
+        case Course():
+            return obj.organisation_id
     return None
 
 
@@ -51,6 +89,11 @@ def can_see(user: User, obj) -> bool:
         return obj.created_by_id == user.id or (
             obj.series.provider_id == user.organisation_id and user.role is not Role.VOLUNTEER
         )
+    if isinstance(obj, FeedLink):
+        # A feed link is a credential: only its owner sees it, not even the coordinator.
+        return obj.user_id == user.id
+    if isinstance(obj, Referral):
+        return _sees_referral(user, obj)
     if user.role is Role.COORDINATOR:
         return True
     match obj:
@@ -59,8 +102,8 @@ def can_see(user: User, obj) -> bool:
             return user.organisation_id in (obj.provider_id, obj.location.organisation_id)
         case User():
             return obj.organisation_id == user.organisation_id
-        case Organisation() | Location() | Topic():
-            # The network's organisations, places and topics are public knowledge.
+        case Organisation() | Location() | Topic() | Course():
+            # The network's organisations, places, topics and courses are public knowledge.
             return True
     return False
 
@@ -77,6 +120,10 @@ def can(user: User, action: Action, obj=None) -> bool:
         return True  # every active staff member and volunteer helps residents at the desk
     if action is Action.MANAGE_BOOKING:
         return isinstance(obj, Booking)  # whoever may see a booking may handle it
+    if action in FEED_ACTIONS:
+        return _can_feed(user, action, obj)
+    if action in REFERRAL_ACTIONS:
+        return _can_referral(user, action, obj)
     if user.role is Role.COORDINATOR:
         return True
     own = _org_id(obj) == user.organisation_id
@@ -96,6 +143,66 @@ def can(user: User, action: Action, obj=None) -> bool:
             return False
         case Action.MANAGE_USERS:
             return isinstance(obj, Organisation) and own and user.role is Role.ORG_ADMIN
+    return False
+
+
+def _can_feed(user: User, action: Action, obj) -> bool:
+    """Calendar feeds. Schedules are not personal: anyone may follow any location's or
+    organisation's hours. Bookings are: a feed shows bookings (even their number) only of the
+    hours the user's own organisation holds, as its booking lists do, and never to
+    volunteers. The same rules hold for the coordinator."""
+    own_hours = isinstance(obj, ConsultationHours) and obj.provider_id == user.organisation_id
+    match action:
+        case Action.SUBSCRIBE:
+            return isinstance(obj, Location | Organisation) and obj.active
+        case Action.FOLLOW_SERIES:
+            return own_hours
+        case Action.FEED_BOOKINGS:
+            return user.role is not Role.VOLUNTEER and (obj is None or own_hours)
+        case Action.MANAGE_FEED:
+            return isinstance(obj, FeedLink) and obj.user_id == user.id
+    return False
+
+
+def _sees_referral(user: User, referral: Referral) -> bool:
+    """Only the sending and the receiving organisation see a referral; a volunteer only what
+    they wrote; the coordinator sees counts, not contents (only what they wrote themselves).
+
+    The same rule as ``referral_visibility``, which lists and detail pages go through.
+    """
+    if user.role in AUTHOR_ONLY_ROLES:
+        return referral.created_by_id == user.id
+    return user.organisation_id in (referral.from_organisation_id, referral.to_organisation_id)
+
+
+def _can_referral(user: User, action: Action, obj) -> bool:
+    """Referrals and courses. Whoever may see a referral may act for the resident (book a
+    time, record a withdrawal, print); the status loop and the internal notes are the
+    receiver's, not its volunteers'. No coordinator exception: counts only."""
+    own = _org_id(obj) == user.organisation_id
+    match action:
+        case Action.REFER:
+            return obj is None or (isinstance(obj, Organisation) and obj.active)
+        case Action.HANDLE_REFERRAL:
+            return (
+                isinstance(obj, Referral)
+                and obj.to_organisation_id == user.organisation_id
+                and user.role in EDITOR_ROLES
+            )
+        case Action.WITHDRAW_CONSENT | Action.BOOK_FROM_REFERRAL:
+            return isinstance(obj, Referral)
+        case Action.REFERRAL_COUNTS:
+            return obj is None and user.role is Role.COORDINATOR
+        case Action.READ_AUDIT_LOG:
+            return (
+                isinstance(obj, Organisation)
+                and own
+                and user.role in (Role.ORG_ADMIN, Role.COORDINATOR)
+            )
+        case Action.CREATE_COURSE:
+            return isinstance(obj, Organisation) and own and user.role is not Role.VOLUNTEER
+        case Action.COURSE_LISTS:
+            return isinstance(obj, Course) and own and user.role in EDITOR_ROLES
     return False
 
 
@@ -150,3 +257,31 @@ def visible_bookings(user: User) -> sa.Select:
     if user.role is Role.VOLUNTEER:
         return query.where(Booking.created_by_id == user.id)
     return query.where(sa.or_(own_hours, Booking.created_by_id == user.id))
+
+
+def followable_series(user: User) -> sa.Select:
+    """Series the user may follow in a personal feed: those their organisation holds (a
+    feed shows them while they are published)."""
+    return sa.select(ConsultationHours).where(ConsultationHours.provider_id == user.organisation_id)
+
+
+def visible_feed_links(user: User) -> sa.Select:
+    """The user's own feed links that still work."""
+    return sa.select(FeedLink).where(FeedLink.user_id == user.id, FeedLink.revoked_at.is_(None))
+
+
+def referral_visibility(user: User) -> sa.ColumnElement[bool]:
+    """The condition for the referrals a user may see (see ``_sees_referral``)."""
+    if not user.is_authenticated or not user.active:
+        return sa.false()
+    if user.role in AUTHOR_ONLY_ROLES:
+        return Referral.created_by_id == user.id
+    return sa.or_(
+        Referral.from_organisation_id == user.organisation_id,
+        Referral.to_organisation_id == user.organisation_id,
+    )
+
+
+def visible_referrals(user: User) -> sa.Select:
+    """Referrals the user may see: every list and every referral page goes through this."""
+    return sa.select(Referral).where(referral_visibility(user))

@@ -1,14 +1,28 @@
-"""Personal data of bookings is erased 30 days after the appointment; counts remain."""
+"""Personal data of bookings is erased 30 days after the appointment, of referrals 90 days
+after they were closed; counts remain."""
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
+from app import clock
 from app.extensions import db
-from app.models import Booking, BookingStatus, OutboxMessage
+from app.models import (
+    AuditAction,
+    AuditEntry,
+    Booking,
+    BookingStatus,
+    OrganisationKind,
+    OutboxMessage,
+    Referral,
+    ReferralStatus,
+    Role,
+)
 from app.services import booking as booking_service
-from app.services import mail
+from app.services import mail, referrals, retention
 from app.services.booking import ResidentDetails
+from tests.referral_helpers import RESIDENT, write_signpost, write_warm
 
 
 def test_retention_erases_old_bookings_and_keeps_recent_ones(app, runner, make_series, monkeypatch):
@@ -55,7 +69,72 @@ def test_erased_booking_cannot_be_found_any_more(app, make_series, monkeypatch):
     )
     db.session.commit()
     monkeypatch.setattr("app.clock.now", lambda: slot + timedelta(days=31))
-    from app.services import retention
-
     retention.run()
     assert booking_service.find_by_code(booking.code, "Fatima") is None
+
+
+# Referrals -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def referral_setup(make_org, make_user, make_topic):
+    library = make_org(kind=OrganisationKind.LIBRARY)
+    partner = make_org()
+    return (
+        make_user(Role.STAFF, library),
+        make_user(Role.STAFF, partner),
+        partner,
+        make_topic(),
+    )
+
+
+def test_retention_erases_referrals_closed_more_than_90_days_ago(
+    app, runner, referral_setup, monkeypatch
+):
+    """Name, contact, question and the receiver's notes go 90 days after closing; the
+    referral itself stays for the counts; open ones and recent ones are kept."""
+    sender, receiver, partner, topic = referral_setup
+    old = write_warm(sender, partner, topic)
+    recent = write_warm(sender, partner, topic)
+    still_open = write_warm(sender, partner, topic)
+    write_signpost(sender, partner, topic)
+    referrals.update(old, receiver, ReferralStatus.DONE, "Afspraak gehad, schuldhulp gestart")
+    db.session.commit()
+    now = clock.now()
+    monkeypatch.setattr("app.clock.now", lambda: now + timedelta(days=80))
+    referrals.update(recent, receiver, ReferralStatus.DECLINED)
+    db.session.commit()
+
+    monkeypatch.setattr("app.clock.now", lambda: now + timedelta(days=91))
+    result = runner.invoke(args=["retention"])
+    assert result.exit_code == 0, result.output
+    assert "Referrals erased: 1." in result.output
+
+    db.session.expire_all()
+    old = db.session.get(Referral, old.id)
+    assert (old.resident_name, old.phone, old.email, old.request) == ("", "", "", "")
+    assert old.personal_data_erased_at is not None and old.notes[0].text == ""
+    assert old.status is ReferralStatus.DONE and old.topic_id == topic.id  # counts remain
+    assert db.session.get(Referral, recent.id).resident_name == RESIDENT
+    assert db.session.get(Referral, still_open.id).resident_name == RESIDENT
+    erased = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == AuditAction.ERASE)
+    ).all()
+    assert [(e.referral_id, e.user_id) for e in erased] == [(old.id, None)]
+
+    assert "Referrals erased: 0." in runner.invoke(args=["retention"]).output
+
+
+def test_the_referral_retention_period_is_configurable(app, referral_setup, monkeypatch):
+    """REFERRAL_RETENTION_DAYS sets the period."""
+    sender, receiver, partner, topic = referral_setup
+    referral = write_warm(sender, partner, topic)
+    referrals.update(referral, receiver, ReferralStatus.NOT_REACHED)
+    db.session.commit()
+    app.config["REFERRAL_RETENTION_DAYS"] = 10
+    now = clock.now()
+    monkeypatch.setattr("app.clock.now", lambda: now + timedelta(days=9))
+    assert retention.run().referrals_erased == 0
+    monkeypatch.setattr("app.clock.now", lambda: now + timedelta(days=11))
+    assert retention.run().referrals_erased == 1
+    assert db.session.get(Referral, referral.id).resident_name == ""

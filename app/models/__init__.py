@@ -7,7 +7,23 @@ from app.models.booking import (
     OutboxMessage,
     OutboxStatus,
 )
+from app.models.course import Course, CourseSession, Enrolment, EnrolmentStatus
+from app.models.feed import FeedBookings, FeedKind, FeedLink, feed_link_series
 from app.models.organisation import Location, Organisation, OrganisationKind
+from app.models.referral import (
+    AuditAction,
+    AuditEntry,
+    Consent,
+    ConsentMethod,
+    ConsentScope,
+    ContactMethod,
+    Referral,
+    ReferralKind,
+    ReferralNote,
+    ReferralProfile,
+    ReferralStatus,
+    Urgency,
+)
 from app.models.schedule import (
     LAST_WEEK,
     ConsultationHours,
@@ -23,6 +39,22 @@ from app.models.schedule import (
 from app.models.user import Role, User
 
 __all__ = [
+    "AuditAction",
+    "AuditEntry",
+    "Consent",
+    "ConsentMethod",
+    "ConsentScope",
+    "ContactMethod",
+    "Course",
+    "CourseSession",
+    "Enrolment",
+    "EnrolmentStatus",
+    "Referral",
+    "ReferralKind",
+    "ReferralNote",
+    "ReferralProfile",
+    "ReferralStatus",
+    "Urgency",
     "LAST_WEEK",
     "BookedVia",
     "Booking",
@@ -31,6 +63,9 @@ __all__ = [
     "OutboxStatus",
     "ConsultationHours",
     "ExceptionKind",
+    "FeedBookings",
+    "FeedKind",
+    "FeedLink",
     "Location",
     "LocationClosure",
     "Mode",
@@ -42,5 +77,6 @@ __all__ = [
     "SeriesStatus",
     "Topic",
     "User",
+    "feed_link_series",
     "series_topic",
 ]

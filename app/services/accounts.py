@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.models import Organisation, Role, User
 from app.models.base import utcnow
-from app.services import DomainError
+from app.services import DomainError, feeds
 
 # A hash to compare against when no account matches, so that timing does not reveal which
 # email addresses have an account.
@@ -50,10 +50,12 @@ def create_user(
 
 
 def set_active(user: User, active: bool) -> None:
-    """Activate or deactivate an account; deactivation ends its sessions at once."""
+    """Activate or deactivate an account; deactivation ends its sessions at once and revokes
+    its calendar-feed links (reactivating does not bring them back)."""
     user.active = active
     if not active:
         user.session_version += 1
+        feeds.revoke_all(user)
     db.session.commit()
 
 

@@ -1,7 +1,8 @@
 """Deleting personal data on schedule (run daily: ``flask retention``).
 
 What stays is anonymous: that a booking existed, when, for which hours, and whether the
-resident came, so counts remain possible.
+resident came, so counts remain possible. The same for referrals: who referred to whom, on
+which topic, and how it ended.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from flask import current_app
 
 from app import clock
 from app.extensions import db
-from app.models import Booking, OutboxMessage
+from app.models import AuditAction, Booking, OutboxMessage, Referral, ReferralKind
+from app.services import audit
+from app.services.referrals import erase_personal_data
 
 
 @dataclass
 class RetentionReport:
     bookings_erased: int = 0
     messages_deleted: int = 0
+    referrals_erased: int = 0
 
 
 def erase_bookings(report: RetentionReport) -> None:
@@ -54,9 +58,28 @@ def erase_bookings(report: RetentionReport) -> None:
     ).rowcount
 
 
+def erase_referrals(report: RetentionReport) -> None:
+    """Erase the resident's details and the receiver's notes of referrals closed longer ago
+    than the period (REFERRAL_RETENTION_DAYS); each erasure is in the audit log."""
+    days = current_app.config["REFERRAL_RETENTION_DAYS"]
+    now = clock.now()
+    referrals = db.session.scalars(
+        sa.select(Referral).where(
+            Referral.kind == ReferralKind.WARM,
+            Referral.closed_at < now - timedelta(days=days),
+            Referral.personal_data_erased_at.is_(None),
+        )
+    ).all()
+    for referral in referrals:
+        erase_personal_data(referral, now)
+        audit.record(None, AuditAction.ERASE, referral, f"retention {days} days")
+        report.referrals_erased += 1
+
+
 def run() -> RetentionReport:
     """Apply every retention rule in one transaction and say what was erased."""
     report = RetentionReport()
     erase_bookings(report)
+    erase_referrals(report)
     db.session.commit()
     return report

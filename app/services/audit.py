@@ -1,0 +1,47 @@
+"""The audit log of referrals: who viewed or changed which referral, and when.
+
+Entries are written by the referral services in the same transaction as what they record.
+The detail is a short code (a status, a date), never the resident's data.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import AuditAction, AuditEntry, Organisation, Referral, User
+
+
+def record(
+    user: User | None, action: AuditAction, referral: Referral, detail: str = ""
+) -> AuditEntry:
+    """Write one entry; ``user`` None is the system (the retention job)."""
+    entry = AuditEntry(user=user, referral=referral, action=action, detail=detail[:200])
+    db.session.add(entry)
+    return entry
+
+
+def organisation_log(organisation: Organisation) -> sa.Select:
+    """Entries about the referrals the organisation sent or received, newest first."""
+    return (
+        sa.select(AuditEntry)
+        .join(AuditEntry.referral)
+        .where(
+            sa.or_(
+                Referral.from_organisation_id == organisation.id,
+                Referral.to_organisation_id == organisation.id,
+            )
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    )
+
+
+def entries_for(referral: Referral) -> list[AuditEntry]:
+    """The entries of one referral, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.referral_id == referral.id)
+            .order_by(AuditEntry.at, AuditEntry.id)
+        )
+    )

@@ -1,0 +1,342 @@
+"""Benchmark: what does serving a calendar feed cost, and what does a poll that finds nothing
+new cost?
+
+Builds a region (12 locations, 120 weekly series, a year of hours and 55,000+ bookings) and
+a staff member's location feed with booking counts (and one with codes). Prints the median
+time of
+
+* a full GET of the feed (token lookup, freshness, loading, building, serialising) as a
+  ratio to serialising the very same events with plain ``icalendar`` (target <= 1.3x);
+* a conditional GET answered 304 as a ratio to a bare Flask route in the same app
+  (target <= 1.5x), measured twice: in-process with Flask's test client, and over HTTP on
+  loopback (werkzeug's threaded server, one kept-alive connection), as calendar clients
+  reach it. The bare route gets the same request headers.
+
+    python bench/feed_bench.py [--database-url postgresql://...] [--rounds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import logging
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as wall
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import icalendar  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from flask_migrate import downgrade, upgrade  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from app import clock, create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import (  # noqa: E402
+    Booking,
+    ConsultationHours,
+    FeedBookings,
+    FeedKind,
+    FeedLink,
+    Location,
+    Mode,
+    Organisation,
+    OrganisationKind,
+    Recurrence,
+    Role,
+    SeriesStatus,
+    User,
+)
+from app.services import feeds, ical  # noqa: E402
+
+AMS = ZoneInfo("Europe/Amsterdam")
+LOCATIONS = 12
+SERIES = 120
+PER_WEEK = 8  # bookings per series per week
+
+
+def build(url: str) -> dict[str, str]:
+    """Create the region; return the tokens of the benchmarked feeds."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            downgrade(revision="base")
+        upgrade()
+        today = clock.today()
+        library = Organisation(name="Bibliotheek Vechtstreek", kind=OrganisationKind.LIBRARY)
+        partners = [
+            Organisation(name=f"Partner {i}", kind=OrganisationKind.PARTNER) for i in range(4)
+        ]
+        db.session.add_all([library, *partners])
+        locations = [
+            Location(
+                organisation=library,
+                name=f"Vestiging {i}",
+                street=f"Kerkstraat {i}",
+                postcode="3600 AA",
+                city=f"Plaats {i % 6}",
+            )
+            for i in range(LOCATIONS)
+        ]
+        staff = User(
+            organisation=library,
+            name="Bench",
+            email="bench@example.org",
+            role=Role.STAFF,
+            password_hash="-",
+        )
+        db.session.add_all([*locations, staff])
+        series = [
+            ConsultationHours(
+                # Half the hours are the library's own (their bookings are in its feed).
+                provider=library if i % 2 else partners[i % 4],
+                location=locations[i % LOCATIONS],
+                title=f"Spreekuur {i}: geldzaken, toeslagen; DigiD",
+                description="Neem uw brieven mee.",
+                mode=Mode.APPOINTMENT,
+                recurrence=Recurrence.WEEKLY,
+                weekdays=str(i % 5),
+                interval_weeks=1,
+                month_weeks="",
+                start_date=today - timedelta(days=365),
+                start_time=wall(9, 0),
+                end_time=wall(17, 0),
+                slot_minutes=30,
+                seats_per_slot=2,
+                min_notice_hours=0,
+                book_ahead_days=60,
+                status=SeriesStatus.PUBLISHED,
+                revision=1,
+            )
+            for i in range(SERIES)
+        ]
+        db.session.add_all(series)
+        db.session.commit()
+
+        rows, n = [], 0
+        now = clock.now()
+        for s in series:
+            day = s.start_date + timedelta(days=(int(s.weekdays) - s.start_date.weekday()) % 7)
+            while day <= today + timedelta(days=60):
+                for k in range(PER_WEEK):
+                    start = datetime.combine(day, wall(9, 0), AMS) + timedelta(minutes=30 * k)
+                    cancelled = k == 7 and day > today - timedelta(days=20)
+                    rows.append(
+                        {
+                            "series_id": s.id,
+                            "slot_start": start.astimezone(UTC),
+                            "slot_end": (start + timedelta(minutes=30)).astimezone(UTC),
+                            "seat": None if cancelled else 1,
+                            "code": f"B{n:07d}",
+                            "token_hash": hashlib.sha256(str(n).encode()).hexdigest(),
+                            "version": 2 if cancelled else 1,
+                            "status": "cancelled" if cancelled else "booked",
+                            "booked_via": "resident",
+                            "name": "Fatima el Amrani",
+                            "phone": "0612345678",
+                            "email": "",
+                            "language": "nl",
+                            "question": "",
+                            "needs_interpreter": False,
+                            "needs_wheelchair": False,
+                            "cancel_reason": "",
+                            "cancelled_at": now if cancelled else None,
+                            "affected_reason": "",
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                    )
+                    n += 1
+                day += timedelta(days=7)
+        for i in range(0, len(rows), 5000):
+            db.session.execute(sa.insert(Booking), rows[i : i + 5000])
+        db.session.commit()
+        tokens = {}
+        for detail in (FeedBookings.COUNTS, FeedBookings.CODES):
+            _link, tokens[detail.value] = feeds.create_link(
+                staff, FeedKind.LOCATION, location=locations[1], include_bookings=detail
+            )
+        if db.engine.dialect.name == "postgresql":
+            # The steady state of a live database: statistics and visibility map up to date.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("VACUUM ANALYZE"))
+        total = db.session.scalar(sa.select(sa.func.count(Booking.id)))
+        print(
+            f"  region: {SERIES} series at {LOCATIONS} locations, {total} bookings", file=sys.stderr
+        )
+        db.engine.dispose()
+    return tokens
+
+
+def median_ms(fn, rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def plain_icalendar(events: list[ical.CalendarEvent], name: str, stamp: datetime) -> bytes:
+    """The same calendar, made the usual way: icalendar objects, then ``to_ical``."""
+    cal = icalendar.Calendar()
+    for key, value in (
+        ("prodid", ical.PRODID),
+        ("version", "2.0"),
+        ("calscale", "GREGORIAN"),
+        ("method", "PUBLISH"),
+        ("name", name),
+        ("x-wr-calname", name),
+        ("x-wr-timezone", "Europe/Amsterdam"),
+        ("refresh-interval", timedelta(hours=1)),
+        ("x-published-ttl", "PT1H"),
+    ):
+        cal.add(key, value)
+    cal.add_component(ical.vtimezone("Europe/Amsterdam"))
+    for item in events:
+        event = icalendar.Event()
+        event.add("uid", item.uid)
+        event.add("dtstamp", stamp)
+        event.add("dtstart", item.start)
+        event.add("dtend", item.end)
+        event.add("summary", item.summary)
+        event.add("location", item.location)
+        event.add("description", item.description)
+        event.add("url", item.url)
+        event.add("status", "CANCELLED" if item.cancelled else "CONFIRMED")
+        event.add("sequence", item.sequence)
+        event.add("last-modified", item.last_modified)
+        event.add("transp", "TRANSPARENT")
+        cal.add_component(event)
+    return cal.to_ical()
+
+
+class Target:
+    """The app with the benchmarked feeds, a bare route, and a loopback HTTP server."""
+
+    def __init__(self, url: str, tokens: dict[str, str]):
+        self.app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True}
+        )
+        self.app.add_url_rule("/bare", "bare", lambda: "ok")
+        self.client = self.app.test_client()
+        self.tokens = tokens
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # One kept-alive connection, as a calendar client polling several feeds has.
+        self.http = http.client.HTTPConnection("127.0.0.1", self.server.server_port)
+
+    def path(self, detail: str) -> str:
+        return f"/feeds/{self.tokens[detail]}.ics"
+
+    def get(self, path: str, headers: dict | None = None):
+        return self.client.get(path, headers=headers or {})
+
+    def http_get(self, path: str, headers: dict | None = None) -> int:
+        self.http.request("GET", path, headers=headers or {})
+        response = self.http.getresponse()
+        response.read()
+        return response.status
+
+    def close(self) -> None:
+        self.http.close()
+        self.server.shutdown()
+        with self.app.app_context():
+            db.engine.dispose()
+
+    def same_events(self, detail: str) -> tuple[list[ical.CalendarEvent], str]:
+        """The events the feed holds, computed once, for the plain-icalendar baseline."""
+        with self.app.test_request_context():
+            token = self.tokens[detail]
+            link = db.session.scalar(
+                sa.select(FeedLink).where(FeedLink.token_hash == feeds.hash_token(token))
+            )
+            window = feeds.Window.current()
+            with feeds.cursor() as cursor:
+                feed = feeds.poll(cursor, token, window).feed
+            covered = feeds._load(feed, link.user, window)
+            return feeds._Builder(feed, covered, window).events(), feeds.title_of(link)
+
+
+def measure(target: Target, detail: str, rounds: int) -> dict[str, float]:
+    path = target.path(detail)
+    full = target.get(path)
+    assert full.status_code == 200, full.status_code
+    parsed = icalendar.Calendar.from_ical(full.data)
+    events, name = target.same_events(detail)
+    assert len(parsed.events) == len(events), (len(parsed.events), len(events))
+    stamp = datetime.now(UTC)
+    # The bare route gets the same request headers: the ratio is about the server's work.
+    conditional = {"If-None-Match": full.headers["ETag"]}
+    assert target.get(path, conditional).status_code == 304
+    assert target.http_get(path, conditional) == 304
+
+    runs = {
+        "feed": (lambda: target.get(path), 1),
+        "icalendar": (lambda: plain_icalendar(events, name, stamp), 1),
+        "304": (lambda: target.get(path, conditional), 40),
+        "bare": (lambda: target.get("/bare", conditional), 40),
+        "304 http": (lambda: target.http_get(path, conditional), 40),
+        "bare http": (lambda: target.http_get("/bare", conditional), 40),
+    }
+    samples: dict[str, list[float]] = {key: [] for key in runs}
+    blocks = 5
+    per_block = max(rounds // blocks, 1)
+    for _ in range(blocks):  # alternate, so that drift of the machine hits all alike
+        for key, (run, weight) in runs.items():
+            samples[key].append(median_ms(run, per_block * weight))
+    result = {key: statistics.median(values) for key, values in samples.items()}
+    result["events"] = len(events)
+    result["bytes"] = len(full.data)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="a PostgreSQL URL (its schema is rebuilt)")
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{tmp}/feeds.db"
+        print("Building the region...", file=sys.stderr)
+        tokens = build(url)
+        target = Target(url, tokens)
+        try:
+            results = {detail: measure(target, detail, args.rounds) for detail in tokens}
+        finally:
+            target.close()
+
+    database = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"Calendar-feed benchmark ({database}, medians)")
+    for detail, r in results.items():
+        print(
+            f"  location feed with booking {detail}: {r['events']} events,"
+            f" {r['bytes'] / 1024:.0f} KiB"
+        )
+        print(f"    full GET of the feed             {r['feed']:8.2f} ms")
+        print(f"    same events, plain icalendar     {r['icalendar']:8.2f} ms")
+        report("feed / icalendar", r["feed"] / r["icalendar"], 1.3)
+        print(f"    conditional GET, 304 (in-process) {r['304'] * 1000:7.0f} us")
+        print(f"    bare Flask route     (in-process) {r['bare'] * 1000:7.0f} us")
+        report("304 / bare route, in-process", r["304"] / r["bare"], 1.5)
+        print(f"    conditional GET, 304 (HTTP)       {r['304 http'] * 1000:7.0f} us")
+        print(f"    bare Flask route     (HTTP)       {r['bare http'] * 1000:7.0f} us")
+        report("304 / bare route, over loopback HTTP", r["304 http"] / r["bare http"], 1.5)
+
+
+def report(label: str, ratio: float, target: float) -> None:
+    verdict = "OK" if ratio <= target else "ABOVE TARGET"
+    print(f"    {label} = {ratio:.2f}x  (target <= {target:.2f}x: {verdict})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""Courses partners refer residents to: a place, or a place on the waiting list; places given
+back move the queue up; only the organisation giving the course sees who is on it."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app import clock
+from app.extensions import db
+from app.models import (
+    AuditAction,
+    AuditEntry,
+    Course,
+    Enrolment,
+    EnrolmentStatus,
+    OrganisationKind,
+    ReferralKind,
+    ReferralStatus,
+    Role,
+)
+from app.services import courses, referrals
+from app.services.courses import CourseClosed, CourseData
+from tests.referral_helpers import RESIDENT, write_signpost, write_warm
+
+
+@pytest.fixture
+def library(make_org):
+    return make_org(kind=OrganisationKind.LIBRARY, name="Bibliotheek Vechtdal")
+
+
+@pytest.fixture
+def partner(make_org):
+    return make_org(name="Welzijn Vechtdal")
+
+
+@pytest.fixture
+def topic(make_topic):
+    return make_topic(slug="computer", name_nl="Computer en telefoon", name_en="Computer")
+
+
+@pytest.fixture
+def partner_staff(make_user, partner):
+    return make_user(Role.STAFF, partner)
+
+
+@pytest.fixture
+def library_staff(make_user, library):
+    return make_user(Role.STAFF, library)
+
+
+@pytest.fixture
+def make_course(library, make_location):
+    location = make_location(organisation=library, name="Bibliotheek Maarssen")
+
+    def make(capacity: int = 8, title: str = "Digisterker") -> Course:
+        course = courses.create_course(
+            library,
+            CourseData(
+                title=title,
+                location=location,
+                capacity=capacity,
+                first_date=clock.today() + timedelta(days=7),
+                start_time=time(10, 0),
+                end_time=time(12, 0),
+                sessions=4,
+            ),
+            None,
+        )
+        db.session.commit()
+        return course
+
+    return make
+
+
+def enrolment_of(referral) -> Enrolment:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(Enrolment).where(Enrolment.referral_id == referral.id))
+
+
+def test_a_course_has_its_sessions_and_places(make_course):
+    """Digisterker: four weekly sessions of two hours, at most eight residents."""
+    course = make_course()
+    assert course.capacity == 8
+    first = clock.today() + timedelta(days=7)
+    assert [(s.date, s.start_time, s.end_time) for s in course.sessions] == [
+        (first + timedelta(weeks=n), time(10, 0), time(12, 0)) for n in range(4)
+    ]
+    assert courses.places_left(course) == 8
+
+
+def test_a_full_course_puts_residents_on_the_waiting_list_in_order(
+    make_course, partner_staff, library, topic
+):
+    """With two places, the third and fourth resident wait, in the order they came."""
+    course = make_course(capacity=2)
+    sent = [write_warm(partner_staff, library, topic, course=course) for _ in range(4)]
+    statuses = [enrolment_of(r).status for r in sent]
+    assert statuses == [EnrolmentStatus.PARTICIPANT] * 2 + [EnrolmentStatus.WAITING] * 2
+    assert [courses.queue_place(enrolment_of(r)) for r in sent] == [None, None, 1, 2]
+    assert courses.counts(course) == (2, 2) and courses.places_left(course) == 0
+
+
+def test_a_place_given_back_goes_to_the_first_on_the_waiting_list(
+    make_course, partner_staff, library_staff, library, topic
+):
+    """Not reached: the seat goes to whoever waited longest; the next one moves up."""
+    course = make_course(capacity=1)
+    first, second, third = (
+        write_warm(partner_staff, library, topic, course=course) for _ in range(3)
+    )
+    referrals.update(first, library_staff, ReferralStatus.NOT_REACHED)
+    db.session.commit()
+    assert enrolment_of(first).status is EnrolmentStatus.REMOVED
+    assert enrolment_of(second).status is EnrolmentStatus.PARTICIPANT
+    assert courses.queue_place(enrolment_of(third)) == 1
+
+
+def test_withdrawn_consent_gives_the_place_back(make_course, partner_staff, library, topic):
+    """The resident's name leaves the list at once; the next one gets the place."""
+    course = make_course(capacity=1)
+    first = write_warm(partner_staff, library, topic, course=course)
+    second = write_warm(partner_staff, library, topic, course=course)
+    referrals.withdraw_consent(first, partner_staff)
+    db.session.commit()
+    assert enrolment_of(first).status is EnrolmentStatus.REMOVED
+    assert enrolment_of(second).status is EnrolmentStatus.PARTICIPANT
+
+
+def test_done_keeps_the_place(make_course, partner_staff, library_staff, library, topic):
+    """A resident who was helped (done) stays on the course."""
+    course = make_course(capacity=1)
+    referral = write_warm(partner_staff, library, topic, course=course)
+    referrals.update(referral, library_staff, ReferralStatus.DONE)
+    assert enrolment_of(referral).status is EnrolmentStatus.PARTICIPANT
+
+
+def test_the_database_never_gives_one_seat_twice(make_course, partner_staff, library, topic):
+    """Even bypassing the service, two residents cannot hold the same seat."""
+    course = make_course(capacity=2)
+    first = write_warm(partner_staff, library, topic, course=course)
+    second = write_warm(partner_staff, library, topic, course=course)
+    enrolment_of(second).seat = enrolment_of(first).seat
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_a_closed_course_takes_no_referrals(make_course, partner_staff, library, topic):
+    course = make_course()
+    course.open_for_referrals = False
+    db.session.commit()
+    with pytest.raises(CourseClosed):
+        write_warm(partner_staff, library, topic, course=course)
+
+
+def test_signposting_to_a_course_puts_nobody_on_a_list(make_course, partner_staff, library, topic):
+    """Without consent the resident only gets the slip with the course's dates."""
+    course = make_course()
+    referral = write_signpost(partner_staff, library, topic, course=course)
+    assert referral.kind is ReferralKind.SIGNPOST and referral.enrolment is None
+    assert courses.counts(course) == (0, 0)
+
+
+def test_the_library_refers_to_its_own_course(make_course, library_staff, library, topic):
+    """A course of one's own organisation is the one self-referral that makes sense."""
+    course = make_course()
+    referral = write_warm(library_staff, library, topic, course=course)
+    assert enrolment_of(referral).status is EnrolmentStatus.PARTICIPANT
+
+
+def test_only_the_course_organisation_sees_the_names_on_its_lists(
+    client, app, login, make_course, make_user, partner_staff, library, topic
+):
+    """The library's staff see names; the referring partner sees its own referral's place;
+    others see numbers only."""
+    course = make_course(capacity=1)
+    first = write_warm(partner_staff, library, topic, course=course)
+    second = write_warm(partner_staff, library, topic, course=course, resident_name="Jan")
+
+    def page_for(user, url):
+        browser = app.test_client()
+        browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        login(user, test_client=browser)
+        return browser.get(url).get_data(as_text=True)
+
+    librarian = make_user(Role.STAFF, library)
+    library_page = page_for(librarian, f"/portal/courses/{course.id}")
+    assert RESIDENT in library_page and "Jan" in library_page
+    # Each name shown is a view of that referral in the audit log.
+    viewed = db.session.scalars(
+        sa.select(AuditEntry.referral_id).where(
+            AuditEntry.action == AuditAction.VIEW, AuditEntry.user_id == librarian.id
+        )
+    ).all()
+    assert sorted(viewed) == sorted([first.id, second.id])
+    partner_page = page_for(partner_staff, f"/portal/courses/{course.id}")
+    assert RESIDENT not in partner_page and "1 of 1 places taken" in partner_page
+    referral_page = page_for(partner_staff, f"/portal/referrals/{second.id}")
+    assert "On the waiting list" in referral_page and "number 1" in referral_page
+    volunteer_page = page_for(make_user(Role.VOLUNTEER, library), f"/portal/courses/{course.id}")
+    assert RESIDENT not in volunteer_page
+    assert first.id
+
+
+def test_staff_offer_a_course_through_the_form(
+    client, login, library_staff, make_location, library
+):
+    """Title, place, capacity and the sessions: the course is open for referrals."""
+    location = make_location(organisation=library, name="Bibliotheek Breukelen")
+    login(library_staff)
+    first = clock.today() + timedelta(days=10)
+    response = client.post(
+        "/portal/courses/new",
+        data={
+            "title": "Klik & Tik",
+            "location": location.id,
+            "capacity": 6,
+            "first_date": first.isoformat(),
+            "start_time": "14:00",
+            "end_time": "15:30",
+            "sessions": 3,
+            "interval_weeks": 1,
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    course = db.session.scalar(sa.select(Course))
+    assert course.title == "Klik & Tik" and len(course.sessions) == 3 and course.capacity == 6
+    assert course.organisation_id == library.id
+    assert "Klik &amp; Tik" in client.get("/portal/courses/").get_data(as_text=True)
+
+
+def test_volunteers_do_not_offer_courses(client, login, make_user, library):
+    login(make_user(Role.VOLUNTEER, library))
+    assert client.get("/portal/courses/new").status_code == 403
