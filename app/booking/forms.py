@@ -14,6 +14,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from app.services.booking import ResidentDetails
+
 # Languages seen in library newcomer material; each named in itself.
 RESIDENT_LANGUAGES = [
     ("nl", "Nederlands"),
@@ -51,6 +53,18 @@ class BookingForm(FlaskForm):
     )
     needs_interpreter = BooleanField(_l("I need an interpreter"))
     needs_wheelchair = BooleanField(_l("I use a wheelchair"))
+
+    def resident_details(self) -> ResidentDetails:
+        """What the booking service needs from a validated form."""
+        return ResidentDetails(
+            name=self.name.data,
+            phone=self.phone.data or "",
+            email=self.email.data or "",
+            language=self.language.data,
+            question=self.question.data or "",
+            needs_interpreter=self.needs_interpreter.data,
+            needs_wheelchair=self.needs_wheelchair.data,
+        )
 
 
 class FindForm(FlaskForm):

@@ -20,7 +20,7 @@ from app.models import Booking, BookingStatus, ConsultationHours
 from app.portal.series_form import apply_domain_error
 from app.services import DomainError, finder, mail, notify
 from app.services import booking as booking_service
-from app.services.booking import ResidentDetails, SlotTaken, StaleBooking
+from app.services.booking import SlotTaken, StaleBooking
 from app.web.htmx import redirect_to, render
 
 bp = Blueprint("booking", __name__)
@@ -78,15 +78,7 @@ def book(series_id: int):
         form.language.data = current_language()
     status = 200
     if form.validate_on_submit():
-        details = ResidentDetails(
-            name=form.name.data,
-            phone=form.phone.data or "",
-            email=form.email.data or "",
-            language=form.language.data,
-            question=form.question.data or "",
-            needs_interpreter=form.needs_interpreter.data,
-            needs_wheelchair=form.needs_wheelchair.data,
-        )
+        details = form.resident_details()
         try:
             booking, token = booking_service.book(series, start, details)
         except SlotTaken:

@@ -24,7 +24,7 @@ from app.permissions import Action, authorize, require, visible_bookings
 from app.portal.series_form import apply_domain_error
 from app.services import DomainError, finder, mail, notify
 from app.services import booking as booking_service
-from app.services.booking import ResidentDetails, SlotTaken
+from app.services.booking import SlotTaken
 from app.web.htmx import redirect_to, render
 
 bp = Blueprint("desk", __name__, url_prefix="/portal")
@@ -89,15 +89,7 @@ def desk_book():
     form = DeskBookingForm()
     status = 200
     if form.validate_on_submit():
-        details = ResidentDetails(
-            name=form.name.data,
-            phone=form.phone.data or "",
-            email=form.email.data or "",
-            language=form.language.data,
-            question=form.question.data or "",
-            needs_interpreter=form.needs_interpreter.data,
-            needs_wheelchair=form.needs_wheelchair.data,
-        )
+        details = form.resident_details()
         try:
             booking, token = booking_service.book(series, start, details, by=current_user)
         except SlotTaken as error:
