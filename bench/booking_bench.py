@@ -42,7 +42,7 @@ from app.models import (  # noqa: E402
 
 AMS = ZoneInfo("Europe/Amsterdam")
 SERIES = 120
-BOOKINGS = 52_000
+BOOKINGS = 60_000
 
 
 def build(url: str, history: bool) -> None:
@@ -100,7 +100,7 @@ def build(url: str, history: bool) -> None:
                 for s in series:
                     if day.weekday() != int(s.weekdays):
                         continue
-                    for k in range(4):
+                    for k in range(5):
                         start = datetime.combine(day, wall(9 + k, 0), AMS).astimezone(UTC)
                         rows.append(
                             {
