@@ -20,6 +20,15 @@ def select_locale() -> str:
     )
 
 
+def interface_language(language: str | None) -> str:
+    """The interface language closest to a wish: the language itself if we have it, else Dutch."""
+    return (
+        language
+        if language in current_app.config["LANGUAGES"]
+        else current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
 def current_language() -> str:
     """Return the language code of the current request, e.g. ``nl``."""
     locale = get_locale()

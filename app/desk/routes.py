@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from itertools import groupby
 
-from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -19,6 +19,7 @@ from app import clock
 from app.booking.routes import parse_slot, slot_param
 from app.desk.forms import CancelForm, DeskBookingForm, VersionForm
 from app.extensions import db
+from app.i18n import interface_language
 from app.models import Booking, BookingStatus, ConsultationHours, Mode, Organisation
 from app.permissions import Action, authorize, require, visible_bookings
 from app.portal.series_form import apply_domain_error
@@ -147,8 +148,7 @@ def booking_card(booking_id: int):
     """The appointment card, to print for the resident."""
     booking = _get_booking(booking_id)
     back = url_for("desk.booking_detail", booking_id=booking.id)
-    language = booking.language if booking.language in current_app.config["LANGUAGES"] else "nl"
-    with force_locale(language):
+    with force_locale(interface_language(booking.language)):
         return render("booking/card.html", booking=booking, back=back)
 
 

@@ -12,7 +12,7 @@ from werkzeug.http import http_date
 
 from app.extensions import db
 from app.feeds.forms import BOOKINGS, KIND, KIND_HINT, KIND_SLUGS, feed_form
-from app.i18n import current_language
+from app.i18n import current_language, interface_language
 from app.models import (
     ConsultationHours,
     FeedBookings,
@@ -94,7 +94,7 @@ def _public_feed(feed: feeds.Feed):
 def _feed_language() -> str:
     """A public feed is Dutch unless its address asks for another language (?taal=en)."""
     language = request.args.get("taal", "")
-    return language if language in current_app.config["LANGUAGES"] else "nl"
+    return interface_language(language)
 
 
 def _is_fresh(freshness: feeds.Freshness) -> bool:

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     has_request_context,
     render_template,
@@ -31,6 +30,7 @@ from markupsafe import Markup
 from app import clock
 from app.booking.routes import parse_slot, slot_param
 from app.extensions import db
+from app.i18n import interface_language
 from app.models import (
     ConsentMethod,
     ConsentScope,
@@ -541,8 +541,7 @@ def card(referral_id: int):
         abort(404)
     referrals.record_print(referral, current_user, "card")
     db.session.commit()
-    language = booking.language if booking.language in current_app.config["LANGUAGES"] else "nl"
-    with force_locale(language):
+    with force_locale(interface_language(booking.language)):
         return render(
             "booking/card.html",
             booking=booking,

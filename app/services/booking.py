@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app import clock
 from app.extensions import db
+from app.i18n import interface_language
 from app.models import ConsultationHours, SeriesStatus, User
 from app.models.booking import BookedVia, Booking, BookingStatus
 from app.services import DomainError
@@ -399,11 +399,6 @@ def _closures(series, start, end):
     ).all()
 
 
-def _resident_locale(booking: Booking) -> str:
-    languages = current_app.config["LANGUAGES"]
-    return booking.language if booking.language in languages else "nl"
-
-
 def flag_affected(series_list: Iterable[ConsultationHours], start: date, end: date, reason):
     """Mark bookings whose slot a change removed; return the newly affected ones.
 
@@ -417,7 +412,7 @@ def flag_affected(series_list: Iterable[ConsultationHours], start: date, end: da
             if booking.affected_at is None:
                 booking.affected_at = now
                 # A standard reason (a lazy text) is stored in the resident's own language.
-                with force_locale(_resident_locale(booking)):
+                with force_locale(interface_language(booking.language)):
                     booking.affected_reason = str(reason)[:200]
                 booking.version += 1
                 newly.append(booking)

@@ -10,6 +10,7 @@ from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app.i18n import interface_language
 from app.models import Booking
 from app.services import ical, mail
 
@@ -27,11 +28,6 @@ def external_url(endpoint: str, **values) -> str:
     base = base or "http://127.0.0.1:5000"
     with current_app.test_request_context(base_url=base):
         return url_for(endpoint, _external=True, **values)
-
-
-def _language(booking: Booking) -> str:
-    languages = current_app.config["LANGUAGES"]
-    return booking.language if booking.language in languages else "nl"
 
 
 def _queue(booking: Booking, subject: str, template: str, *, with_ics: bool, **context) -> None:
@@ -58,7 +54,7 @@ def booking_ics(booking: Booking) -> bytes:
 
 def booking_confirmed(booking: Booking, token: str) -> None:
     """Confirmation with the appointment in a calendar attachment and the secret link."""
-    with force_locale(_language(booking)):
+    with force_locale(interface_language(booking.language)):
         link = external_url("booking.open_link", token=token)
         _queue(
             booking,
@@ -71,7 +67,7 @@ def booking_confirmed(booking: Booking, token: str) -> None:
 
 def booking_moved(booking: Booking, token: str) -> None:
     """The appointment has a new time (and a new secret link)."""
-    with force_locale(_language(booking)):
+    with force_locale(interface_language(booking.language)):
         link = external_url("booking.open_link", token=token)
         _queue(
             booking,
@@ -84,7 +80,7 @@ def booking_moved(booking: Booking, token: str) -> None:
 
 def booking_cancelled(booking: Booking) -> None:
     """The appointment was cancelled (by staff, or by the resident as a receipt)."""
-    with force_locale(_language(booking)):
+    with force_locale(interface_language(booking.language)):
         _queue(
             booking,
             _("Your appointment is cancelled: %(title)s", title=booking.series.title),
@@ -96,7 +92,7 @@ def booking_cancelled(booking: Booking) -> None:
 
 def booking_affected(booking: Booking) -> None:
     """The hours changed and the appointment's time no longer exists."""
-    with force_locale(_language(booking)):
+    with force_locale(interface_language(booking.language)):
         _queue(
             booking,
             _("Your appointment cannot take place: %(title)s", title=booking.series.title),

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 
 from app import clock
 from app.extensions import db
+from app.i18n import interface_language
 from app.models import (
     AuditAction,
     BookedVia,
@@ -167,7 +167,7 @@ class ReferralDraft:
 
 def script_language(language: str) -> str:
     """The language the consent script and slip can be shown in: the resident's, or Dutch."""
-    return language if language in current_app.config["LANGUAGES"] else "nl"
+    return interface_language(language)
 
 
 def scope_for(course: Course | None, with_appointment: bool) -> ConsentScope:
