@@ -6,10 +6,12 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from app.config import Defaults
 from app.extensions import babel, csrf, db, htmx, login_manager, migrate
+
+POLL_BIND = "feed_polls"  # the engine that answers calendar clients' polls
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -40,7 +42,29 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
     uri = app.config.get("SQLALCHEMY_DATABASE_URI") or (
         f"sqlite:///{Path(app.instance_path) / 'spreekuur.db'}"
     )
-    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri = normalise_database_url(uri)
+    if POLL_BIND not in app.config.setdefault("SQLALCHEMY_BINDS", {}) and not _in_memory(uri):
+        # Calendar clients poll feeds on connections of their own: in autocommit mode (no
+        # BEGIN or ROLLBACK round trips, and PostgreSQL keeps the prepared poll statement)
+        # and without a ping before each use (the poll itself finds a dead connection and
+        # is retried on a fresh one, see app.services.feeds). No model is bound to it.
+        app.config["SQLALCHEMY_BINDS"][POLL_BIND] = {
+            "url": uri,
+            "isolation_level": "AUTOCOMMIT",
+            "pool_pre_ping": False,
+        }
+
+
+def _in_memory(url: str) -> bool:
+    """An in-memory SQLite database exists per connection: a second engine would not see it."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection of the current app (before its database goes away)."""
+    for engine in db.engines.values():
+        engine.dispose()
 
 
 def normalise_database_url(url: str) -> str:

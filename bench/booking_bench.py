@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import downgrade, upgrade  # noqa: E402
 
-from app import clock, create_app  # noqa: E402
+from app import clock, create_app, dispose_engines  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
     Booking,
@@ -138,7 +138,7 @@ def build(url: str, history: bool) -> None:
                 f" {SERIES} series",
                 file=sys.stderr,
             )
-        db.engine.dispose()
+        dispose_engines()
 
 
 def median_ms(fn, rounds: int) -> float:

@@ -38,7 +38,7 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import downgrade, upgrade  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-from app import clock, create_app  # noqa: E402
+from app import clock, create_app, dispose_engines  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
     Booking,
@@ -172,7 +172,7 @@ def build(url: str) -> dict[str, str]:
         print(
             f"  region: {SERIES} series at {LOCATIONS} locations, {total} bookings", file=sys.stderr
         )
-        db.engine.dispose()
+        dispose_engines()
     return tokens
 
 
@@ -251,7 +251,7 @@ class Target:
         self.http.close()
         self.server.shutdown()
         with self.app.app_context():
-            db.engine.dispose()
+            dispose_engines()
 
     def same_events(self, detail: str) -> tuple[list[ical.CalendarEvent], str]:
         """The events the feed holds, computed once, for the plain-icalendar baseline."""

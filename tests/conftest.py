@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
-from app import create_app, normalise_database_url
+from app import create_app, dispose_engines, normalise_database_url
 from app.extensions import db
 from app.models import (
     ConsultationHours,
@@ -66,7 +66,7 @@ def database_url(tmp_path_factory):
     app = create_app(_test_config(url))
     with app.app_context():
         upgrade()
-        db.engine.dispose()
+        dispose_engines()
     yield url
     if own_database:
         _drop_pg_database(own_database)
@@ -122,7 +122,7 @@ def app(database_url):
         yield app
         db.session.remove()
         _clear(db.engine)
-        db.engine.dispose()
+        dispose_engines()
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ def csrf_app(database_url):
         yield app
         db.session.remove()
         _clear(db.engine)
-        db.engine.dispose()
+        dispose_engines()
 
 
 @pytest.fixture

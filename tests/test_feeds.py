@@ -602,10 +602,17 @@ def test_conditional_get_answers_304_until_something_changes(client, staff, seri
     assert etag.startswith('W/"') and modified.endswith("GMT")
     assert first.headers["Cache-Control"] == "private, no-cache"
 
-    for headers in ({"If-None-Match": etag}, {"If-Modified-Since": modified}):
+    for headers in (
+        {"If-None-Match": etag},
+        {"If-None-Match": f'W/"another", {etag}'},  # a client that kept several
+        {"If-None-Match": etag.removeprefix("W/")},  # compared weakly, as RFC 9110 says
+        {"If-None-Match": "*"},
+        {"If-Modified-Since": modified},
+    ):
         again = fetch(client, token, **headers)
-        assert again.status_code == 304 and again.data == b""
+        assert again.status_code == 304 and again.data == b"", headers
         assert again.headers["ETag"] == etag
+    assert fetch(client, token, **{"If-None-Match": 'W/"another"'}).status_code == 200
 
     book(series, SPRING, 14, by=staff)  # a booking changes a feed that shows bookings
     changed = fetch(client, token, **{"If-None-Match": etag})
@@ -652,8 +659,51 @@ def test_the_304_and_head_paths_build_no_calendar(client, staff, series, branch,
     assert head.headers["ETag"] == full.headers["ETag"]
     assert head.headers["Last-Modified"] == full.headers["Last-Modified"]
     assert head.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    conditional = client.head(
+        f"/feeds/{token}.ics", headers={"If-None-Match": full.headers["ETag"]}
+    )
+    assert conditional.status_code == 304 and conditional.data == b""
     with pytest.raises(AssertionError):
         fetch(client, token)
+
+
+def test_editing_a_place_or_an_organisation_makes_feeds_new(client, staff, series, branch, partner):
+    """Addresses and names are written into the events: a change reaches every feed."""
+    _link, token = link_for(staff, location=branch)
+    etag = fetch(client, token).headers["ETag"]
+    place_etag = client.get("/agenda/plaats/Maarssen.ics").headers["ETag"]
+
+    branch.street = "Kerkweg 3"
+    db.session.commit()
+    changed = fetch(client, token, **{"If-None-Match": etag})
+    assert changed.status_code == 200 and "Kerkweg 3" in unfolded(changed.data)
+    etag = changed.headers["ETag"]
+
+    partner.name = "Geldpunt Vechtstreek"
+    db.session.commit()
+    changed = fetch(client, token, **{"If-None-Match": etag})
+    assert changed.status_code == 200 and "Geldpunt Vechtstreek" in unfolded(changed.data)
+    place = client.get("/agenda/plaats/Maarssen.ics", headers={"If-None-Match": place_etag})
+    assert place.status_code == 200 and "Geldpunt Vechtstreek" in unfolded(place.data)
+
+
+def test_a_poll_survives_a_connection_the_database_dropped(app, client, staff, branch):
+    """After a database restart or fail-over, the next poll gets its answer all the same:
+    a dead poll connection is thrown away and the poll runs again on a fresh one."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a SQLite database file has no connection to lose")
+    _link, token = link_for(staff, location=branch)
+    etag = fetch(client, token).headers["ETag"]
+    with feeds.cursor() as poll:
+        poll.cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = poll.cursor.fetchone()
+    with db.engine.connect() as admin:
+        assert admin.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    assert fetch(client, token, **{"If-None-Match": etag}).status_code == 304
+    with feeds.cursor() as poll:
+        poll.cursor.execute("SELECT pg_backend_pid()")
+        assert poll.cursor.fetchone()[0] != pid
 
 
 # Public feeds ----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
+from app import dispose_engines
 from app.extensions import db
 
 
@@ -16,11 +17,11 @@ def test_migrations_downgrade_to_base_and_upgrade_from_empty(app):
     """Downgrading to base leaves no tables; upgrading from empty creates every model's table."""
     db.session.remove()
     downgrade(revision="base")
-    db.engine.dispose()
+    dispose_engines()
     assert _tables() == set()
 
     upgrade()
-    db.engine.dispose()
+    dispose_engines()
     assert _tables() == set(db.metadata.tables)
 
 

@@ -36,7 +36,7 @@ import pytest
 import sqlalchemy as sa
 from flask_login import AnonymousUserMixin
 
-from app import create_app
+from app import create_app, dispose_engines
 from app.extensions import db
 from app.models import (
     Booking,
@@ -346,7 +346,7 @@ def _module_app(database_url):
     app.test_client_class = FreshContextClient
     yield app
     with app.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from datetime import time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app import clock, create_app
+from app import clock, create_app, dispose_engines
 from app.extensions import db
 from app.models import (
     Booking,
@@ -55,7 +55,7 @@ def _module_app(database_url):
     app.test_client_class = FreshContextClient
     yield app
     with app.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 @pytest.fixture

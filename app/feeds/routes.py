@@ -49,8 +49,9 @@ def token_feed(token: str):
     if found is None:
         return _not_found()
     feeds.record_use(found)
-    if request.method == "HEAD" or _is_fresh(found.freshness):
-        return _headers_only(found.freshness, private=True)
+    answer = _without_body(found.freshness, private=True)
+    if answer is not None:
+        return answer
     link = db.session.get(FeedLink, found.feed.link_id)
     body = feeds.build(
         found.feed,
@@ -80,8 +81,9 @@ def _public_feed(feed: feeds.Feed):
         freshness = feeds.public_freshness(cursor, feed, window)
     if freshness is None:
         return _not_found()
-    if request.method == "HEAD" or _is_fresh(freshness):
-        return _headers_only(freshness, private=False)
+    answer = _without_body(freshness, private=False)
+    if answer is not None:
+        return answer
     body = feeds.build(
         feed,
         name=feeds.public_calendar_name(feed, freshness.names),
@@ -99,8 +101,12 @@ def _feed_language() -> str:
 
 def _is_fresh(freshness: feeds.Freshness) -> bool:
     """Whether the client's copy is current (If-None-Match wins over If-Modified-Since)."""
-    if request.if_none_match:
-        return request.if_none_match.contains_weak(freshness.etag)
+    environ = request.environ
+    if "HTTP_IF_NONE_MATCH" in environ:
+        # Clients send back the tag they were given: compare as sent before parsing.
+        return environ["HTTP_IF_NONE_MATCH"] == freshness.header or (
+            request.if_none_match.contains_weak(freshness.etag)
+        )
     if request.if_modified_since:
         return freshness.last_modified <= request.if_modified_since
     return False
@@ -114,16 +120,20 @@ CALENDAR = "text/calendar; charset=utf-8"
 
 def _validators(freshness: feeds.Freshness, *, private: bool) -> list[tuple[str, str]]:
     return [
-        ("ETag", f'W/"{freshness.etag}"'),
+        ("ETag", freshness.header),
         ("Last-Modified", http_date(freshness.last_modified)),
         *(PRIVATE if private else PUBLIC),
     ]
 
 
-def _headers_only(freshness: feeds.Freshness, *, private: bool) -> Response:
-    """304 for a current copy; for HEAD, the headers of the 200 without building the body."""
+def _without_body(freshness: feeds.Freshness, *, private: bool) -> Response | None:
+    """The answer that needs no calendar: 304 to a GET or HEAD for a current copy, the
+    headers of the 200 to another HEAD. None when the calendar must be built."""
+    fresh = _is_fresh(freshness)
+    if not fresh and request.method != "HEAD":
+        return None
     headers = _validators(freshness, private=private)
-    if request.method != "HEAD" and _is_fresh(freshness):
+    if fresh:
         return Response(status=304, headers=headers)
     response = Response(status=200, headers=headers, content_type=CALENDAR)
     response.automatically_set_content_length = False  # unknown without building

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -29,7 +30,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import orm
 
-from app import clock, labels
+from app import POLL_BIND, clock, labels
 from app.extensions import db
 from app.models import (
     Booking,
@@ -157,8 +158,7 @@ def title_of(link: FeedLink) -> str:
 # What a feed covers -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Feed:
+class Feed(NamedTuple):
     """One feed, described before anything is loaded: by a link or by a public address."""
 
     scope: str  # location, organisation, personal (a link's kind), place or topic
@@ -173,15 +173,21 @@ class Feed:
         return self.link_id is not None
 
 
-@dataclass(frozen=True)
-class Freshness:
+# The poll path makes these on every poll: plain tuples, cheaper to make than dataclasses.
+
+
+class Freshness(NamedTuple):
     etag: str
     last_modified: datetime  # whole seconds, UTC
     names: tuple = ()  # a public feed's place or topic names, as the database has them
 
+    @property
+    def header(self) -> str:
+        """The ETag header: a weak tag, since the same events may be written differently."""
+        return f'W/"{self.etag}"'
 
-@dataclass(frozen=True)
-class Poll:
+
+class Poll(NamedTuple):
     """What a token's lookup found: its feed, the feed's freshness, the link's last use."""
 
     feed: Feed
@@ -279,7 +285,9 @@ _windows: dict[tuple, Window] = {}
 # link, its owner and the newest change of everything the feed covers, so that a 304 costs
 # one indexed query (see bench/feed_bench.py). Date exceptions and closures need no column
 # of their own: adding or removing one raises the revision of every series it touches,
-# which updates the series row.
+# which updates the series row. Places and organisations (names, addresses) are few and
+# rarely change: the newest change of any of them counts for every feed, which spares a
+# poll two joins per series at the price of one rebuild of every feed after such an edit.
 
 
 def _newest_booking() -> sa.ScalarSelect:
@@ -291,17 +299,22 @@ def _newest_booking() -> sa.ScalarSelect:
     )
 
 
+def _newest_place_or_provider() -> list[sa.ScalarSelect]:
+    return [
+        sa.select(sa.func.max(table.updated_at)).scalar_subquery()
+        for table in (Location, Organisation)
+    ]
+
+
 def _token_statement() -> sa.Select:
     """The link with this token hash, if it works, with the freshness of its feed.
 
     Columns: token hash, last use, then everything that changes the feed (its ETag): the
-    link's settings, its owner's role and organisation, and the count and newest changes
-    of the series it covers, their locations, providers and - where the feed may show them
-    - bookings.
+    link's settings, its owner's role and organisation, the count and newest change of the
+    series it covers and - where the feed may show them - of their bookings, and the newest
+    change of any place or organisation.
     """
     owner_organisation = orm.aliased(Organisation)
-    held_at = orm.aliased(Location)
-    provider = orm.aliased(Organisation)
     # At most one of the three matches a link (the table's CHECKs): its kind's target.
     covered = sa.or_(
         ConsultationHours.location_id == FeedLink.location_id,
@@ -330,23 +343,14 @@ def _token_statement() -> sa.Select:
             User.updated_at,
             sa.func.count(ConsultationHours.id),
             sa.func.max(ConsultationHours.updated_at),
-            sa.func.max(held_at.updated_at),
-            sa.func.max(provider.updated_at),
             sa.func.max(sa.case((shows_bookings, _newest_booking()))),
-            sa.select(Location.updated_at)
-            .where(Location.id == FeedLink.location_id)
-            .scalar_subquery(),
-            sa.select(Organisation.updated_at)
-            .where(Organisation.id == FeedLink.organisation_id)
-            .scalar_subquery(),
+            *_newest_place_or_provider(),
         )
         .select_from(FeedLink)
         .join(User, User.id == FeedLink.user_id)
         .join(owner_organisation, owner_organisation.id == User.organisation_id)
         .outerjoin(feed_link_series, feed_link_series.c.feed_link_id == FeedLink.id)
         .outerjoin(ConsultationHours, covered)
-        .outerjoin(held_at, held_at.id == ConsultationHours.location_id)
-        .outerjoin(provider, provider.id == ConsultationHours.provider_id)
         .where(
             FeedLink.token_hash == sa.bindparam("token_hash"),
             FeedLink.revoked_at.is_(None),
@@ -378,13 +382,11 @@ def _public_statement(scope: str) -> sa.Select:
         sa.select(
             sa.func.count(ConsultationHours.id),
             sa.func.max(ConsultationHours.updated_at),
-            sa.func.max(Location.updated_at),
-            sa.func.max(Organisation.updated_at),
+            *_newest_place_or_provider(),
             *names,
         )
         .select_from(ConsultationHours)
         .join(Location, Location.id == ConsultationHours.location_id)
-        .join(Organisation, Organisation.id == ConsultationHours.provider_id)
         .where(_series_filter(scope, target))
     )
 
@@ -414,30 +416,42 @@ _PUBLIC = {
 
 
 class _Cursor:
-    """A cursor on a pooled DBAPI connection, for reading only.
+    """A cursor for the poll path, on a connection of the poll engine (``POLL_BIND``).
 
-    On PostgreSQL the connection reads in autocommit mode: no BEGIN and COMMIT round trips,
-    and no rollback when it goes back to the pool, which would make psycopg drop its
-    prepared statements (PostgreSQL would then plan the poll statement on every poll).
+    Those connections read in autocommit mode: no BEGIN and ROLLBACK round trips, and
+    nothing that makes psycopg drop its prepared statements, so PostgreSQL plans the poll
+    statement once per connection. They are not pinged before use; a poll that finds its
+    connection dead (say, after a database restart) throws it away and runs once more on a
+    fresh one.
     """
 
     def __enter__(self):
-        self.engine = db.engine
-        self.connection = self.engine.raw_connection()
-        self.postgres = self.engine.dialect.name == "postgresql"
-        if self.postgres:
-            self.connection.driver_connection.autocommit = True
-        self.cursor = self.connection.cursor()
+        self.engine = db.engines.get(POLL_BIND) or db.engine  # in-memory SQLite: one engine
+        self._connect()
         return self
 
+    def _connect(self) -> None:
+        self.connection = self.engine.raw_connection()
+        self.cursor = self.connection.cursor()
+
     def run(self, compiled: _Compiled, **params) -> tuple | None:
-        return compiled.run(self.cursor, self.engine.dialect, params)
+        dialect = self.engine.dialect
+        try:
+            return compiled.run(self.cursor, dialect, params)
+        except dialect.loaded_dbapi.Error as error:
+            if not dialect.is_disconnect(error, self.connection.dbapi_connection, self.cursor):
+                raise
+            self.connection.invalidate(error)
+            self._close()
+            self._connect()
+            return compiled.run(self.cursor, dialect, params)
+
+    def _close(self) -> None:
+        self.cursor.close()
+        self.connection.close()
 
     def __exit__(self, *exc) -> None:
-        self.cursor.close()
-        if self.postgres:
-            self.connection.driver_connection.autocommit = False
-        self.connection.close()
+        self._close()
 
 
 def cursor() -> _Cursor:
