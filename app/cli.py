@@ -42,7 +42,11 @@ def register(app: Flask) -> None:
             f"Bookings erased: {report.bookings_erased}; "
             f"mail messages deleted: {report.messages_deleted}."
         )
-        click.echo(f"Referrals erased: {report.referrals_erased}.")
+        click.echo(
+            f"Referrals erased: {report.referrals_erased} closed, "
+            f"{report.open_referrals_erased} open without change for too long."
+        )
+        click.echo(f"Audit entries deleted: {report.audit_entries_deleted}.")
 
     @app.cli.command("send-mail")
     def send_mail_command() -> None:

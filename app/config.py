@@ -27,6 +27,14 @@ class Defaults:
     # Personal data of a referral (and the receiver's notes) is erased this many days after
     # it was closed (done, not reached, declined, signposted).
     REFERRAL_RETENTION_DAYS = 90
+    # A warm handover that is never closed would keep the resident's data for ever: its
+    # personal data (and the receiver's notes) is erased anyway this many days after its last
+    # change (written, a new status, a note, or the appointment or last course session made
+    # from it). The status stays as the receiver left it.
+    REFERRAL_OPEN_RETENTION_DAYS = 180
+    # Audit-log entries hold no resident data, but are not kept for ever either (storage
+    # limitation): they are deleted this many days after they were written.
+    AUDIT_RETENTION_DAYS = 730
     # Calendar feeds: the window of dates they cover, how long cancelled events stay in them
     # (so that subscribed calendars remove them) and how often clients are asked to poll.
     FEED_DAYS_BACK = 30

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from app import clock
 from app.extensions import db
 from app.models import AuditAction, AuditEntry, Organisation, Referral, User
 
@@ -16,7 +17,10 @@ def record(
     user: User | None, action: AuditAction, referral: Referral, detail: str = ""
 ) -> AuditEntry:
     """Write one entry; ``user`` None is the system (the retention job)."""
-    entry = AuditEntry(user=user, referral=referral, action=action, detail=detail[:200])
+    # On the network's clock, as the retention job that deletes old entries is.
+    entry = AuditEntry(
+        user=user, referral=referral, action=action, detail=detail[:200], at=clock.now()
+    )
     db.session.add(entry)
     return entry
 

@@ -432,12 +432,17 @@ def update(
         raise NotPossible(_("The resident was only given your address: there is nothing to do."))
     if status is None and not note:
         raise DomainError(_("Please choose a new status or write a note."), "note")
+    if note and referral.is_erased:
+        # A note is about the resident, and nothing erases an erased referral again: after
+        # the retention period only the status can still be set. (No field: the page shows
+        # no note field then.)
+        raise NotPossible(_("The resident's details were erased after the retention period."))
     check_text(note, "note")
+    now = clock.now()
     if status is not None:
         if status not in ALLOWED_STATUS_CHANGES.get(referral.status, []):
             raise NotPossible(_("This change of status is not possible."), "status")
         old = referral.status
-        now = clock.now()
         referral.status = status
         referral.status_changed_at = now
         if status not in OPEN_STATUSES:
@@ -445,7 +450,8 @@ def update(
         if status in RELEASES_COURSE_PLACE and referral.enrolment is not None:
             courses.remove(referral.enrolment)
         audit.record(by, AuditAction.STATUS, referral, f"{old.value} > {status.value}")
-    entry = ReferralNote(referral=referral, author=by, status=status, text=note)
+    # On the same clock as the status: the retention of open referrals counts from both.
+    entry = ReferralNote(referral=referral, author=by, status=status, text=note, created_at=now)
     db.session.add(entry)
     if status is None:
         audit.record(by, AuditAction.NOTE, referral)
@@ -525,6 +531,8 @@ def check_can_book(referral: Referral) -> None:
         raise NotPossible(_("The resident did not consent to an appointment being made for them."))
     if not referral.is_open:
         raise NotPossible(_("This referral is closed."))
+    if referral.is_erased:
+        raise NotPossible(_("The resident's details were erased after the retention period."))
     if referral.booking is not None and referral.booking.is_active:
         raise NotPossible(_("An appointment has already been made for this referral."))
 

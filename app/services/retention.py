@@ -2,7 +2,7 @@
 
 What stays is anonymous: that a booking existed, when, for which hours, and whether the
 resident came, so counts remain possible. The same for referrals: who referred to whom, on
-which topic, and how it ended.
+which topic, and how it ended (or that it never ended). Old audit-log entries are deleted.
 """
 
 from __future__ import annotations
@@ -15,7 +15,17 @@ from flask import current_app
 
 from app import clock
 from app.extensions import db
-from app.models import AuditAction, Booking, OutboxMessage, Referral, ReferralKind
+from app.models import (
+    AuditAction,
+    AuditEntry,
+    Booking,
+    CourseSession,
+    OutboxMessage,
+    Referral,
+    ReferralKind,
+    ReferralNote,
+)
+from app.models.referral import OPEN_STATUSES
 from app.services import audit
 from app.services.referrals import erase_personal_data
 
@@ -24,7 +34,9 @@ from app.services.referrals import erase_personal_data
 class RetentionReport:
     bookings_erased: int = 0
     messages_deleted: int = 0
-    referrals_erased: int = 0
+    referrals_erased: int = 0  # closed ones, REFERRAL_RETENTION_DAYS after closing
+    open_referrals_erased: int = 0  # never closed, REFERRAL_OPEN_RETENTION_DAYS after a change
+    audit_entries_deleted: int = 0
 
 
 def erase_bookings(report: RetentionReport) -> None:
@@ -76,10 +88,77 @@ def erase_referrals(report: RetentionReport) -> None:
         report.referrals_erased += 1
 
 
+def erase_open_referrals(report: RetentionReport) -> None:
+    """Erase the resident's details and the receiver's notes of warm handovers that are still
+    open but have not changed for longer than the period (REFERRAL_OPEN_RETENTION_DAYS);
+    each erasure is in the audit log.
+
+    The last change is the newest of: the status (set when the referral is written and on
+    every move), the receiver's notes (a receiver still writing notes is still working on
+    it), the appointment made from it and the last session of its course (the details are
+    needed until then, also when nobody moves the status). Views do not count, or reading
+    the inbox would keep the data for ever. The status is kept: only the receiver knows
+    whether the resident was reached, and they can still set it.
+    """
+    days = current_app.config["REFERRAL_OPEN_RETENTION_DAYS"]
+    now = clock.now()
+    cutoff = now - timedelta(days=days)
+    recent_note = (
+        sa.select(ReferralNote.id)
+        .where(ReferralNote.referral_id == Referral.id, ReferralNote.created_at >= cutoff)
+        .exists()
+    )
+    recent_appointment = (
+        sa.select(Booking.id)
+        .where(Booking.id == Referral.booking_id, Booking.slot_end >= cutoff)
+        .exists()
+    )
+    recent_course_session = (
+        sa.select(CourseSession.id)
+        .where(
+            CourseSession.course_id == Referral.course_id,
+            CourseSession.date >= clock.today() - timedelta(days=days),
+        )
+        .exists()
+    )
+    referrals = db.session.scalars(
+        sa.select(Referral).where(
+            Referral.kind == ReferralKind.WARM,
+            Referral.status.in_(OPEN_STATUSES),
+            Referral.personal_data_erased_at.is_(None),
+            Referral.status_changed_at < cutoff,
+            ~recent_note,
+            ~recent_appointment,
+            ~recent_course_session,
+        )
+    ).all()
+    for referral in referrals:
+        erase_personal_data(referral, now)
+        audit.record(
+            None, AuditAction.ERASE, referral, f"retention: open, no change for {days} days"
+        )
+        report.open_referrals_erased += 1
+
+
+def delete_audit_entries(report: RetentionReport) -> None:
+    """Delete audit-log entries older than the period (AUDIT_RETENTION_DAYS).
+
+    Nothing refers to an entry, so deleting one cannot break a foreign key; the referral it
+    was about stays.
+    """
+    days = current_app.config["AUDIT_RETENTION_DAYS"]
+    cutoff = clock.now() - timedelta(days=days)
+    report.audit_entries_deleted += db.session.execute(
+        sa.delete(AuditEntry).where(AuditEntry.at < cutoff)
+    ).rowcount
+
+
 def run() -> RetentionReport:
     """Apply every retention rule in one transaction and say what was erased."""
     report = RetentionReport()
     erase_bookings(report)
     erase_referrals(report)
+    erase_open_referrals(report)
+    delete_audit_entries(report)
     db.session.commit()
     return report
