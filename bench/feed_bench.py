@@ -12,7 +12,9 @@ time of
   kept-alive connection), as calendar clients reach it, and in-process with Flask's test
   client, which leaves out the server's own work. The bare route gets the same request
   headers. To show what the 304 path is made of, the poll statement alone and a bare
-  database round trip (SELECT 1) are timed on a poll connection too.
+  database round trip (SELECT 1) are timed on a poll connection too: back to back, and
+  each right after a bare request, as in a server, where the database has gone idle
+  between two queries.
 
     python bench/feed_bench.py [--database-url postgresql://...] [--rounds 30]
 """
@@ -178,6 +180,17 @@ def build(url: str) -> dict[str, str]:
     return tokens
 
 
+def after_request_ms(target: Target, fn, rounds: int) -> float:
+    """The median time of ``fn`` run right after a bare request (only ``fn`` is timed)."""
+    times = []
+    for _ in range(rounds):
+        target.get("/bare")
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
 def median_ms(fn, rounds: int) -> float:
     times = []
     for _ in range(rounds):
@@ -307,12 +320,18 @@ def measure(target: Target, detail: str, rounds: int) -> dict[str, float]:
         "poll query": (lambda: target.poll_query(detail), 40),
         "round trip": (target.round_trip, 40),
     }
+    between = {
+        "poll query between": lambda: target.poll_query(detail),
+        "round trip between": target.round_trip,
+    }
     samples: dict[str, list[float]] = {key: [] for key in runs}
     blocks = 5
     per_block = max(rounds // blocks, 1)
     for _ in range(blocks):  # alternate, so that drift of the machine hits all alike
         for key, (run, weight) in runs.items():
             samples[key].append(median_ms(run, per_block * weight))
+        for key, run in between.items():
+            samples.setdefault(key, []).append(after_request_ms(target, run, per_block * 40))
     result = {key: statistics.median(values) for key, values in samples.items()}
     result["events"] = len(events)
     result["bytes"] = len(full.data)
@@ -350,8 +369,12 @@ def main() -> None:
         print(f"    conditional GET, 304 (in-process)  {r['304'] * 1000:7.0f} us")
         print(f"    bare Flask route     (in-process)  {r['bare'] * 1000:7.0f} us")
         report("304 / bare route, in-process", r["304"] / r["bare"], 1.5)
-        print(f"    of the 304: the poll statement     {r['poll query'] * 1000:7.0f} us")
-        print(f"      of which a database round trip   {r['round trip'] * 1000:7.0f} us")
+        print("    of the 304: the poll statement, and of that a database round trip (SELECT 1)")
+        for label, key in (("back to back", ""), ("after a request", " between")):
+            print(
+                f"      {label:<16} {r['poll query' + key] * 1000:7.0f} us"
+                f"   round trip {r['round trip' + key] * 1000:7.0f} us"
+            )
 
 
 def report(label: str, ratio: float, target: float) -> None:
