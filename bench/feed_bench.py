@@ -42,7 +42,7 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import downgrade, upgrade  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-from app import POLL_BIND, clock, create_app, dispose_engines  # noqa: E402
+from app import clock, create_app, dispose_engines  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
     Booking,
@@ -250,7 +250,7 @@ class Target:
         # One kept-alive connection, as a calendar client polling several feeds has.
         self.http = http.client.HTTPConnection("127.0.0.1", self.server.server_port)
         with self.app.app_context():
-            engine = db.engines.get(POLL_BIND) or db.engine
+            engine = feeds.poll_engine()
         self.dialect = engine.dialect
         self.connection = engine.raw_connection()
         self.cursor = self.connection.cursor()

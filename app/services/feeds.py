@@ -415,6 +415,11 @@ _PUBLIC = {
 }
 
 
+def poll_engine() -> sa.Engine:
+    """The engine of the poll connections (for in-memory SQLite, the one engine there is)."""
+    return db.engines.get(POLL_BIND) or db.engine
+
+
 class _Cursor:
     """A cursor for the poll path, on a connection of the poll engine (``POLL_BIND``).
 
@@ -426,7 +431,7 @@ class _Cursor:
     """
 
     def __enter__(self):
-        self.engine = db.engines.get(POLL_BIND) or db.engine  # in-memory SQLite: one engine
+        self.engine = poll_engine()
         self._connect()
         return self
 
