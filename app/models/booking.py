@@ -133,5 +133,10 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A sender claims a message before sending it: it sets a token of its own and moves
+    # ``next_attempt_at`` past the claim's lease, so no other sender picks it up meanwhile.
+    # Only the holder of the token may record the outcome.
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),)
