@@ -623,6 +623,25 @@ def test_conditional_get_answers_304_until_something_changes(client, staff, seri
     assert fetch(client, token, **{"If-None-Match": new_etag}).status_code == 200
 
 
+def test_equal_freshness_gives_identical_bytes(client, staff, series, branch, monkeypatch):
+    """Two polls seconds apart with nothing changed in between give the same bytes: every
+    DTSTAMP is the feed's last change, not the moment of serving."""
+    _link, token = link_for(staff, location=branch, include_bookings=FeedBookings.COUNTS)
+    book(series, SPRING, 14, by=staff)
+    public = "/agenda/plaats/Maarssen.ics"
+    first, first_public = fetch(client, token), client.get(public)
+    monkeypatch.setattr("app.clock.now", lambda: NOW + timedelta(seconds=61))
+    second, second_public = fetch(client, token), client.get(public)
+    assert first.status_code == second.status_code == 200
+    assert first_public.status_code == second_public.status_code == 200
+    assert b"DTSTAMP:" in first.data and b"DTSTAMP:" in first_public.data
+    assert first.data == second.data
+    assert first_public.data == second_public.data
+    stamps = set(re.findall(rb"DTSTAMP:(\S+)", first.data))
+    modified = datetime.strptime(first.headers["Last-Modified"], "%a, %d %b %Y %H:%M:%S GMT")
+    assert stamps == {modified.strftime("%Y%m%dT%H%M%SZ").encode()}
+
+
 def test_a_new_day_moves_the_window_and_the_etag(client, staff, series, branch, monkeypatch):
     """The window moves at midnight: yesterday's copy is stale, however unchanged the data."""
     _link, token = link_for(staff, location=branch)

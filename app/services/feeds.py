@@ -840,10 +840,12 @@ def build(
             if feed.private
             else _("Help with government websites: published consultation hours.")
         )
+        # DTSTAMP is the feed's last change, not the moment of serving: equal freshness
+        # gives equal bytes, so a client (or a cache) that compares bodies sees no change.
         return write_calendar(
             name,
             events,
-            stamp=clock.now(),
+            stamp=last_modified or clock.now(),
             description=description,
             refresh=timedelta(minutes=current_app.config["FEED_REFRESH_MINUTES"]),
             timezone=current_app.config["TIMEZONE"],
