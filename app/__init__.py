@@ -99,12 +99,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from app import i18n
+    from app import i18n, transactions
     from app.auth.session import load_user
     from app.web import filters
     from app.web import htmx as htmx_web
 
     db.init_app(app)
+    with app.app_context():
+        for bind, engine in db.engines.items():
+            if engine.dialect.name == "sqlite" and bind != POLL_BIND:
+                transactions.sqlite_real_transactions(engine)
     migrate.init_app(
         app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True
     )

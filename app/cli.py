@@ -51,7 +51,7 @@ def register(app: Flask) -> None:
     @app.cli.command("send-mail")
     def send_mail_command() -> None:
         """Send the waiting messages in the outbox (run every few minutes)."""
-        sent, failed = mail.send_pending(limit=500)
+        sent, failed = mail.send_all_due()
         click.echo(f"Sent: {sent}; failed, will retry: {failed}.")
 
     @app.cli.command("default-topics")

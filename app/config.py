@@ -48,3 +48,7 @@ class Defaults:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_FROM = "Spreekuur <no-reply@localhost>"
+    MAIL_TIMEOUT = 10  # seconds to wait for the mail server before trying again later
+    # After a response that queued mail, a background thread of the worker sends it; cron
+    # (`flask send-mail`) sends what is left.
+    OUTBOX_SEND_AFTER_RESPONSE = True

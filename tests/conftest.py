@@ -6,11 +6,14 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
+import socket
 import threading
 from datetime import date, time
+from email import message_from_bytes, policy
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
@@ -49,6 +52,9 @@ def _test_config(url: str) -> dict:
         "SERVER_NAME": None,
         # Hashing is not what these tests are about; scrypt would cost ~80 ms per account.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+        # Tests read the outbox as the change left it; the tests of sending after a
+        # response turn this on.
+        "OUTBOX_SEND_AFTER_RESPONSE": False,
     }
 
 
@@ -103,11 +109,14 @@ class FreshContextClient(FlaskClient):
     """Runs each request in an application context of its own, as a real server does.
 
     Without this, requests would share the test's context: its ``g`` (Flask-Login's cached
-    user) and its database session. Afterwards the test's own session is expired so that it
+    user) and its database session. The test's own transaction ends first (as a server's
+    other requests would have ended theirs: it may hold SQLite's write lock, and its snapshot
+    would not show what the request writes); afterwards its objects are expired so that it
     reads what the request wrote.
     """
 
     def open(self, *args, **kwargs):
+        db.session.commit()
         with self.application.app_context():
             response = super().open(*args, **kwargs)
         db.session.expire_all()
@@ -266,11 +275,12 @@ def login(client):
 
 
 class LiveServer:
-    def __init__(self, app):
+    def __init__(self, app, threaded: bool = True):
         from werkzeug.serving import make_server
 
         self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        # threaded=False serves one request at a time, as a synchronous gunicorn worker does.
+        self.server = make_server("127.0.0.1", 0, app, threaded=threaded)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -288,3 +298,36 @@ def live_server(app):
     """The app served over HTTP on a free loopback port, in a thread (CSRF off)."""
     with LiveServer(app) as server:
         yield server
+
+
+# A real mail server -------------------------------------------------------------------------
+
+
+class Inbox:
+    """What a real SMTP server on loopback received (aiosmtpd, in a thread of its own)."""
+
+    def __init__(self):
+        self.messages = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        with self._lock:
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(app):
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    yield inbox
+    controller.stop()

@@ -76,7 +76,7 @@ def test_concurrent_attempts_at_the_last_seat_give_exactly_one_booking(
             assert "This time was just taken by someone else." in body
             assert "10:30" in body  # the nearest alternative is offered
 
-    db.session.expire_all()
+    db.session.rollback()  # end the test's snapshot: read what the requests wrote
     seats = db.session.scalars(
         sa.select(Booking.seat).where(Booking.series_id == series.id, Booking.slot_start == moment)
     ).all()

@@ -1,43 +1,14 @@
 """Mail goes through the outbox to a real SMTP server on loopback; an outage loses nothing."""
 
-import socket
 from datetime import timedelta
-from email import message_from_bytes, policy
 
-import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from app import clock
 from app.extensions import db
 from app.models import OutboxMessage, OutboxStatus
 from app.services import mail
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(app):
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    yield inbox
-    controller.stop()
+from tests.conftest import free_port
 
 
 def test_queued_mail_is_delivered_with_its_calendar_attachment(app, smtp_server):

@@ -28,6 +28,7 @@ from app.models import (
 from app.models.referral import OPEN_STATUSES
 from app.services import audit
 from app.services.referrals import erase_personal_data
+from app.transactions import writing
 
 
 @dataclass
@@ -156,9 +157,11 @@ def delete_audit_entries(report: RetentionReport) -> None:
 def run() -> RetentionReport:
     """Apply every retention rule in one transaction and say what was erased."""
     report = RetentionReport()
-    erase_bookings(report)
-    erase_referrals(report)
-    erase_open_referrals(report)
-    delete_audit_entries(report)
     db.session.commit()
+    with writing():
+        erase_bookings(report)
+        erase_referrals(report)
+        erase_open_referrals(report)
+        delete_audit_entries(report)
+        db.session.commit()
     return report
