@@ -68,7 +68,7 @@ def librarian(make_account, library):
 
 
 def only_referral() -> Referral:
-    db.session.expire_all()
+    db.session.rollback()  # end the test's snapshot: see what the server wrote
     return db.session.scalars(sa.select(Referral)).one()
 
 
@@ -130,6 +130,7 @@ def test_warm_handover_with_consent_into_a_slot_and_the_card(
 
     # The details. Nothing is stored yet.
     expect(heading(page)).to_have_text(f"Warm handover to {partner.name}")
+    db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Referral)) == 0
     check_accessible(page)
     page.get_by_label("Topic").select_option(label="Taxes")
@@ -146,6 +147,7 @@ def test_warm_handover_with_consent_into_a_slot_and_the_card(
     expect(summary).to_contain_text("must never contain a BSN")
     expect(summary).to_be_focused()
     expect(request).to_have_attribute("aria-invalid", "true")
+    db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Referral)) == 0
     check_accessible(page)
     request.fill("Wants a payment plan for the energy bill")
@@ -172,6 +174,7 @@ def test_warm_handover_with_consent_into_a_slot_and_the_card(
     check_accessible(page)
     page.get_by_role("button", name=f"{day_text(day)} 14:30–15:00", exact=True).click()
     expect(flash(page)).to_have_text("The appointment is made. Print the card for the resident.")
+    db.session.rollback()
     booking = db.session.scalars(sa.select(Booking)).one()
     assert booking.booked_via is BookedVia.REFERRAL and booking.created_by_id == librarian.id
     assert only_referral().booking_id == booking.id
@@ -245,7 +248,7 @@ def test_receiving_partner_closes_the_loop_and_the_sender_sees_only_the_status(
     expect(flash(page)).to_have_text("Status: Done.")
     expect(page.get_by_role("button", name="Done: helped")).to_have_count(0)
     check_accessible(page)
-    db.session.expire_all()
+    db.session.rollback()  # end the test's snapshot: see what the server wrote
     assert db.session.get(Referral, referral.id).status is ReferralStatus.DONE
 
     # The library sees the statuses with their dates, and not the partner's note.
