@@ -4,17 +4,27 @@ a message in the user's language: never a server error, never a half-made change
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
+from babel.dates import format_date
 
 from app import clock
 from app.extensions import db
-from app.models import OrganisationKind, Role
+from app.models import Booking, ConsentScope, OrganisationKind, Role
+from app.services import booking as booking_service
+from app.services.booking import ResidentDetails
+from tests.referral_helpers import write_warm
 
+AMS = ZoneInfo("Europe/Amsterdam")
 HUGE = [2**63, 2**31, 99999999999999999999]
 LARGEST_ID = 2**31 - 1
+BAD_DATES = ["9999-12-31", "0001-01-01", "1999-12-31", "2100-01-01"]
+BAD_TIMES = ["9999-12-31T23:30Z", "9999-12-31T23:30-14:00", "0001-01-01T00:00+01:00"]
 INT_ARGUMENT = re.compile(r"<int:(\w+)>")
+DATE_MESSAGE = "Choose a date from 1 January 2000 to 31 December 2099."
 
 
 @pytest.fixture
@@ -65,6 +75,20 @@ def series(make_series, library, branch):
         end_time=time(17, 0),
         min_notice_hours=0,
     )
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def slot(days: int, hour: int) -> str:
+    moment = datetime.combine(clock.today() + timedelta(days=days), time(hour), AMS)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def english_day(day: date) -> str:
+    """A day as the pages write it in English ('Monday 3 March 2025')."""
+    return format_date(day, "EEEE d MMMM y", locale="en")
 
 
 # Ids in the address --------------------------------------------------------------------------
@@ -119,3 +143,151 @@ def test_the_largest_id_still_reaches_the_page_and_is_not_found(
         login(coordinator)
     found = answers(en, int_routes(app), LARGEST_ID)
     assert {route: status for route, status in found.items() if status not in (302, 403, 404)} == {}
+
+
+# Numbers in the query string ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [*HUGE, -1, "abc"])
+def test_public_hours_with_an_organisation_number_out_of_range_is_not_found(en, series, value):
+    """The hours list filtered by an organisation number that cannot exist: page not found."""
+    response = en.get(f"/spreekuren?organisatie={value}")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_public_hours_without_an_organisation_show_every_organisation(en, series):
+    """The 'all organisations' choice sends an empty number: the whole list."""
+    response = en.get("/spreekuren?organisatie=&onderwerp=&plaats=")
+    assert response.status_code == 200
+    assert series.title in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", HUGE)
+def test_desk_with_an_hours_number_out_of_range_is_not_found(
+    en, login, library_admin, series, value
+):
+    """Choosing hours or booking at the desk with a number that cannot exist: 404."""
+    login(library_admin)
+    assert en.get(f"/portal/desk?series={value}").status_code == 404
+    book = f"/portal/desk/book?series={value}&tijd={slot(1, 10)}"
+    assert en.get(book).status_code == 404
+    assert en.post(book, data={"name": "Jan", "language": "nl"}).status_code == 404
+    assert count(Booking) == 0
+
+
+@pytest.mark.parametrize("value", HUGE)
+def test_referral_to_a_course_number_out_of_range_is_not_found(
+    en, login, library_admin, partner, value
+):
+    """Writing a referral to a course whose number cannot exist: 404 at every step."""
+    login(library_admin)
+    for step in ("", "/consent", "/details"):
+        response = en.get(f"/portal/referrals/new/{partner.id}{step}?course={value}")
+        assert response.status_code == 404, step
+
+
+@pytest.mark.parametrize("value", [*HUGE, 0, -1])
+def test_audit_log_page_out_of_range_is_not_found(en, login, library_admin, value):
+    """A page number of the audit log that cannot exist: 404."""
+    login(library_admin)
+    response = en.get(f"/portal/referrals/audit?page={value}")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_audit_log_page_after_the_last_is_not_found(en, login, library_admin):
+    """The first page is there even when empty; a page after the last is not found."""
+    login(library_admin)
+    assert en.get("/portal/referrals/audit").status_code == 200
+    assert en.get("/portal/referrals/audit?page=1").status_code == 200
+    assert en.get("/portal/referrals/audit?page=2").status_code == 404
+
+
+# Times and dates in the query string --------------------------------------------------------
+
+
+@pytest.mark.parametrize("tijd", BAD_TIMES)
+def test_booking_a_time_out_of_range_is_not_found(en, login, library_admin, series, tijd):
+    """A resident's or the desk's booking page for a time no calendar holds: 404, and no
+    booking is made."""
+    data = {"name": "Jan", "language": "nl"}
+    assert en.get(f"/spreekuren/{series.id}/afspraak?tijd={tijd}").status_code == 404
+    assert en.post(f"/spreekuren/{series.id}/afspraak?tijd={tijd}", data=data).status_code == 404
+    login(library_admin)
+    assert en.get(f"/portal/desk/book?series={series.id}&tijd={tijd}").status_code == 404
+    assert count(Booking) == 0
+
+
+@pytest.mark.parametrize("tijd", BAD_TIMES)
+def test_moving_an_appointment_to_a_time_out_of_range_is_refused(
+    en, login, library_admin, series, tijd
+):
+    """Staff moving an appointment to a time no calendar holds are asked to choose a time;
+    the appointment keeps its time."""
+    start = datetime.fromisoformat(slot(2, 10).replace("Z", "+00:00"))
+    booking, _token = booking_service.book(series, start, ResidentDetails(name="Fatima"))
+    db.session.commit()
+    login(library_admin)
+    response = en.post(
+        f"/portal/bookings/{booking.id}/move",
+        data={"version": str(booking.version), "slot": tijd},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Please choose a time." in response.get_data(as_text=True)
+    assert db.session.get(Booking, booking.id).slot_start == start
+
+
+def test_booking_from_a_referral_with_an_hours_number_out_of_range_asks_for_a_time(
+    en, login, library_admin, make_user, partner, topic, series
+):
+    """Booking from a referral with hours that cannot exist: 'choose a time', nothing made."""
+    referral = write_warm(
+        make_user(Role.STAFF, partner), series.provider, topic, scope=ConsentScope.APPOINTMENT
+    )
+    login(library_admin)
+    for value in HUGE:
+        response = en.post(
+            f"/portal/referrals/{referral.id}/book",
+            data={"series": str(value), "tijd": slot(2, 10)},
+            follow_redirects=True,
+        )
+        assert response.status_code == 200
+        assert "Please choose a time." in response.get_data(as_text=True)
+    assert count(Booking) == 0
+
+
+@pytest.mark.parametrize("day", [*BAD_DATES, "garbage", "2025-02-30"])
+def test_day_list_for_a_date_out_of_range_shows_today_and_says_why(en, login, library_admin, day):
+    """The day list for a date that is not a real day of the network shows today, with a
+    message that says which dates can be shown."""
+    login(library_admin)
+    response = en.get(f"/portal/bookings?day={day}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f"Appointments on {english_day(clock.today())}" in html
+    assert "We cannot show this date. " + DATE_MESSAGE in html
+
+
+def test_day_list_message_is_in_the_users_language(client, login, library_admin):
+    """Without another language chosen, the message is Dutch."""
+    login(library_admin)
+    html = client.get("/portal/bookings?day=9999-12-31").get_data(as_text=True)
+    assert (
+        "We kunnen deze datum niet laten zien. "
+        "Kies een datum van 1 januari 2000 tot en met 31 december 2099."
+    ) in html
+
+
+def test_day_list_at_the_edges_of_the_range(en, login, library_admin):
+    """The first and last day that can be shown are shown, without a way past them."""
+    login(library_admin)
+    first = en.get("/portal/bookings?day=2000-01-01").get_data(as_text=True)
+    assert "Appointments on Saturday 1 January 2000" in first
+    assert "Previous day" not in first and "We cannot show" not in first
+    last = en.get("/portal/bookings?day=2099-12-31").get_data(as_text=True)
+    assert "Appointments on Thursday 31 December 2099" in last
+    assert "Next day" not in last and "We cannot show" not in last
+    today = en.get("/portal/bookings").get_data(as_text=True)
+    assert "Previous day" in today and "Next day" in today and "We cannot show" not in today
