@@ -13,7 +13,20 @@ from babel.dates import format_date
 
 from app import clock
 from app.extensions import db
-from app.models import Booking, ConsentScope, OrganisationKind, Role
+from app.models import (
+    Booking,
+    ConsentScope,
+    ConsultationHours,
+    Course,
+    FeedLink,
+    Location,
+    LocationClosure,
+    OrganisationKind,
+    Referral,
+    Role,
+    SeriesException,
+    User,
+)
 from app.services import booking as booking_service
 from app.services.booking import ResidentDetails
 from tests.referral_helpers import write_warm
@@ -291,3 +304,222 @@ def test_day_list_at_the_edges_of_the_range(en, login, library_admin):
     assert "Next day" not in last and "We cannot show" not in last
     today = en.get("/portal/bookings").get_data(as_text=True)
     assert "Previous day" in today and "Next day" in today and "We cannot show" not in today
+
+
+# Forms ---------------------------------------------------------------------------------------
+
+
+def series_form(branch, holder, **overrides) -> dict:
+    first = clock.today() + timedelta(days=7)
+    data = {
+        "title": "Hulp bij geldzaken",
+        "provider": str(holder.id),
+        "location": str(branch.id),
+        "mode": "appointment",
+        "recurrence": "weekly",
+        "weekdays": [str(first.weekday())],
+        "interval_weeks": "1",
+        "start_date": first.isoformat(),
+        "end_date": "",
+        "start_time": "14:00",
+        "end_time": "16:00",
+        "slot_minutes": "30",
+        "seats_per_slot": "2",
+        "min_notice_hours": "2",
+        "book_ahead_days": "42",
+    }
+    data.update(overrides)
+    return data
+
+
+HUGE_NUMBER = str(10**20)
+SERIES_REFUSALS = [
+    *({"start_date": day} for day in BAD_DATES),
+    *({"end_date": day} for day in BAD_DATES),
+    {"slot_minutes": HUGE_NUMBER},
+    {"seats_per_slot": "-1"},
+    {"min_notice_hours": HUGE_NUMBER},
+    {"book_ahead_days": str(2**63)},
+    {"provider": HUGE_NUMBER},
+    {"location": HUGE_NUMBER},
+    {"topics": [HUGE_NUMBER]},
+    {"weekdays": [HUGE_NUMBER]},
+    {"interval_weeks": HUGE_NUMBER},
+    {"month_weeks": [HUGE_NUMBER]},
+]
+
+
+@pytest.mark.parametrize("preview", ["", "1"])
+@pytest.mark.parametrize("overrides", SERIES_REFUSALS, ids=lambda o: "-".join(map(str, o.items())))
+def test_series_form_refuses_numbers_and_dates_out_of_range(
+    en, login, library_admin, library, branch, overrides, preview
+):
+    """A new series with a date before 2000 or after 2099, a huge or negative number or a
+    choice that cannot exist comes back with a message (422); nothing is saved."""
+    login(library_admin)
+    data = series_form(branch, library, preview=preview, **overrides)
+    response = en.post("/portal/series/new", data=data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'class="field-errors"' in html
+    if "start_date" in overrides or "end_date" in overrides:
+        assert DATE_MESSAGE in html
+    assert count(ConsultationHours) == 0
+
+
+@pytest.mark.parametrize("day", BAD_DATES)
+def test_editing_a_series_to_a_date_out_of_range_changes_nothing(
+    en, login, library_admin, library, branch, series, day
+):
+    """The edit form with a first date out of range: the message, and the series as it was."""
+    login(library_admin)
+    before = (series.start_date, series.revision)
+    data = series_form(branch, library, start_date=day)
+    response = en.post(f"/portal/series/{series.id}/edit", data=data)
+    assert response.status_code == 422
+    assert DATE_MESSAGE in response.get_data(as_text=True)
+    db.session.refresh(series)
+    assert (series.start_date, series.revision) == before
+
+
+def test_series_form_messages_are_in_the_users_language(
+    client, login, library_admin, library, branch
+):
+    """Without another language chosen, the date and the number are refused in Dutch."""
+    login(library_admin)
+    data = series_form(branch, library, start_date="9999-12-31", slot_minutes=HUGE_NUMBER)
+    response = client.post("/portal/series/new", data=data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Kies een datum van 1 januari 2000 tot en met 31 december 2099." in html
+    assert "Nummer moet tussen 5 en 480 liggen." in html
+    assert count(ConsultationHours) == 0
+
+
+@pytest.mark.parametrize("day", BAD_DATES)
+def test_date_exception_out_of_range_is_refused(en, login, library_admin, series, day):
+    """Cancelling or adding a date out of range: the message at the date, nothing saved."""
+    login(library_admin)
+    for kind in ("cancelled", "extra"):
+        response = en.post(
+            f"/portal/series/{series.id}/exceptions",
+            data={"kind": kind, "date": day, "start_time": "10:00", "end_time": "11:00"},
+        )
+        assert response.status_code == 422
+        assert DATE_MESSAGE in response.get_data(as_text=True)
+    assert count(SeriesException) == 0
+
+
+@pytest.mark.parametrize("day", BAD_DATES)
+def test_closure_out_of_range_is_refused(en, login, library_admin, branch, series, day):
+    """Closing a location on dates out of range: the message, no closure, no appointment
+    marked as affected."""
+    start = datetime.fromisoformat(slot(2, 10).replace("Z", "+00:00"))
+    booking_service.book(series, start, ResidentDetails(name="Fatima"))
+    db.session.commit()
+    login(library_admin)
+    today = clock.today().isoformat()
+    for start_date, end_date in ((day, day), (today, day), (day, today)):
+        response = en.post(
+            f"/portal/locations/{branch.id}",
+            data={"start_date": start_date, "end_date": end_date, "reason": "Verbouwing"},
+        )
+        assert response.status_code == 422
+        assert DATE_MESSAGE in response.get_data(as_text=True)
+    assert count(LocationClosure) == 0
+    assert db.session.scalar(sa.select(Booking)).affected_at is None
+
+
+COURSE_REFUSALS = [
+    *({"first_date": day} for day in BAD_DATES),
+    {"capacity": HUGE_NUMBER},
+    {"sessions": "-1"},
+    {"sessions": str(2**63)},
+    {"location": HUGE_NUMBER},
+    {"interval_weeks": HUGE_NUMBER},
+]
+
+
+@pytest.mark.parametrize("overrides", COURSE_REFUSALS, ids=lambda o: "-".join(map(str, o.items())))
+def test_course_form_refuses_numbers_and_dates_out_of_range(
+    en, login, library_admin, branch, overrides
+):
+    """Offering a course with a date out of range or a huge number: 422, no course."""
+    login(library_admin)
+    data = {
+        "title": "Digisterker",
+        "location": str(branch.id),
+        "capacity": "8",
+        "first_date": (clock.today() + timedelta(days=7)).isoformat(),
+        "start_time": "10:00",
+        "end_time": "12:00",
+        "sessions": "4",
+        "interval_weeks": "1",
+        **overrides,
+    }
+    response = en.post("/portal/courses/new", data=data)
+    assert response.status_code == 422
+    if "first_date" in overrides:
+        assert DATE_MESSAGE in response.get_data(as_text=True)
+    assert count(Course) == 0
+
+
+@pytest.mark.parametrize("value", [HUGE_NUMBER, str(2**31), "-1"])
+def test_referral_with_a_topic_number_out_of_range_asks_for_a_topic(
+    en, login, library_admin, partner, value
+):
+    """Signposting with a topic that cannot exist: 'choose a topic' (422), nothing saved."""
+    login(library_admin)
+    response = en.post(
+        f"/portal/referrals/new/{partner.id}/details?kind=signpost&language=nl",
+        data={"topic": value, "language": "nl"},
+    )
+    assert response.status_code == 422
+    assert "Please choose a topic." in response.get_data(as_text=True)
+    assert count(Referral) == 0
+
+
+def test_management_forms_refuse_numbers_out_of_range(
+    en, login, coordinator, library, branch, topic
+):
+    """Topic order, a location's host and an account's organisation with a huge number: 422,
+    and nothing changes."""
+    login(coordinator)
+    topic_form = {"name_nl": "Geld", "name_en": "Money", "slug": "geld", "icon": "tax"}
+    for order in (HUGE_NUMBER, str(2**31), "-1"):
+        response = en.post(
+            f"/admin/topics/{topic.id}/edit", data={**topic_form, "sort_order": order}
+        )
+        assert response.status_code == 422
+    location_form = {
+        "name": "Filiaal",
+        "street": "Plein 1",
+        "postcode": "3600 AA",
+        "city": "Maarssen",
+    }
+    response = en.post("/admin/locations/new", data={**location_form, "organisation": HUGE_NUMBER})
+    assert response.status_code == 422
+    user_form = {"name": "Ans", "email": "ans@example.org", "role": "staff"}
+    response = en.post("/admin/users/new", data={**user_form, "organisation": HUGE_NUMBER})
+    assert response.status_code == 422
+    db.session.refresh(topic)
+    assert topic.sort_order == 100
+    assert count(Location) == 1
+    assert db.session.scalar(sa.select(User).where(User.email == "ans@example.org")) is None
+
+
+@pytest.mark.parametrize(
+    "kind, data",
+    [
+        ("location", {"location": HUGE_NUMBER}),
+        ("organisation", {"organisation": HUGE_NUMBER}),
+        ("personal", {"series": [HUGE_NUMBER]}),
+    ],
+)
+def test_feed_forms_refuse_numbers_out_of_range(en, login, library_admin, series, kind, data):
+    """A calendar feed for a location, organisation or hours that cannot exist: 422."""
+    login(library_admin)
+    response = en.post(f"/portal/feeds/new/{kind}", data={"include_bookings": "none", **data})
+    assert response.status_code == 422
+    assert 'class="field-errors"' in response.get_data(as_text=True)
+    assert count(FeedLink) == 0

@@ -1,5 +1,6 @@
 """What a request may ask for: ids and numbers a database integer column holds, and dates
-the network plans for. Every number and date read from a query string goes through here."""
+the network plans for. Every number and date read from a query string goes through here;
+forms use the same limits (app/web/fields.py)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,11 @@ def _first_and_last() -> dict[str, str]:
         "first": format_date(FIRST_DAY, "d MMMM y"),
         "last": format_date(LAST_DAY, "d MMMM y"),
     }
+
+
+def date_range_hint() -> str:
+    """Which dates can be used, in the user's language."""
+    return _("Choose a date from %(first)s to %(last)s.", **_first_and_last())
 
 
 def query_int(
