@@ -19,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
     _load_config(app, test_config)
     _init_extensions(app)
+    _register_url_converters(app)
     _register_blueprints(app)
     _register_error_handlers(app)
     _register_cli(app)
@@ -122,6 +123,12 @@ def _init_extensions(app: Flask) -> None:
     i18n.init_app(app)
     htmx_web.init_app(app)
     filters.register(app)
+
+
+def _register_url_converters(app: Flask) -> None:
+    from app.web.converters import register
+
+    register(app)
 
 
 def _register_blueprints(app: Flask) -> None:

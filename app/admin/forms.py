@@ -2,12 +2,13 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app import labels
 from app.models import OrganisationKind
+from app.web.fields import IntegerField, choice_number
 
 
 class OrganisationForm(FlaskForm):
@@ -30,7 +31,7 @@ class OrganisationForm(FlaskForm):
 
 
 class LocationForm(FlaskForm):
-    organisation = SelectField(_l("Host organisation"), coerce=int)
+    organisation = SelectField(_l("Host organisation"), coerce=choice_number)
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     street = StringField(_l("Street and number"), validators=[DataRequired(), Length(max=160)])
     postcode = StringField(_l("Postcode"), validators=[DataRequired(), Length(max=16)])
@@ -44,12 +45,12 @@ class TopicForm(FlaskForm):
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=80)])
     slug = StringField(_l("Short code"), validators=[DataRequired(), Length(max=40)])
     icon = SelectField(_l("Icon"))
-    sort_order = IntegerField(_l("Order"), default=100, validators=[NumberRange(min=0, max=9999)])
+    sort_order = IntegerField(_l("Order"), default=100, minimum=0, maximum=9999)
     active = BooleanField(_l("Active"), default=True)
 
 
 class UserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("Email address"), validators=[DataRequired(), Email(), Length(max=255)])
-    organisation = SelectField(_l("Organisation"), coerce=int)
+    organisation = SelectField(_l("Organisation"), coerce=choice_number)
     role = SelectField(_l("Role"))

@@ -22,6 +22,7 @@ from app.services import DomainError, finder, mail, notify
 from app.services import booking as booking_service
 from app.services.booking import SlotTaken, StaleBooking
 from app.web.htmx import redirect_to, render
+from app.web.params import in_date_range
 
 bp = Blueprint("booking", __name__)
 
@@ -29,12 +30,13 @@ SESSION_KEY = "appointment"
 
 
 def parse_slot(value: str | None) -> datetime | None:
-    """A slot start from a URL (ISO 8601 in UTC), or None."""
+    """A slot start from a URL (ISO 8601 in UTC), or None; also None for a date out of range,
+    which no calendar holds and which could not even be moved to another time zone."""
     try:
         moment = datetime.fromisoformat((value or "").replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else None
+    return moment if moment.tzinfo and in_date_range(moment.date()) else None
 
 
 def slot_param(moment: datetime) -> str:

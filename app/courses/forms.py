@@ -2,9 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from app.web.fields import DateField, IntegerField, choice_number
 
 
 class CourseForm(FlaskForm):
@@ -13,21 +15,27 @@ class CourseForm(FlaskForm):
         _l("What residents learn, and for whom"), validators=[Optional(), Length(max=2000)]
     )
     what_to_bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=1000)])
-    location = SelectField(_l("Location"), coerce=int)
+    location = SelectField(_l("Location"), coerce=choice_number)
     capacity = IntegerField(
         _l("Places (maximum number of residents)"),
         default=8,
-        validators=[InputRequired(), NumberRange(min=1, max=50)],
+        validators=[InputRequired()],
+        minimum=1,
+        maximum=50,
     )
     first_date = DateField(_l("Date of the first session"), validators=[InputRequired()])
     start_time = TimeField(_l("Start time"), validators=[InputRequired()])
     end_time = TimeField(_l("End time"), validators=[InputRequired()])
     sessions = IntegerField(
-        _l("Number of sessions"), default=4, validators=[InputRequired(), NumberRange(1, 20)]
+        _l("Number of sessions"),
+        default=4,
+        validators=[InputRequired()],
+        minimum=1,
+        maximum=20,
     )
     interval_weeks = SelectField(
         _l("How often"),
-        coerce=int,
+        coerce=choice_number,
         default=1,
         choices=[SelectChoice(1, _l("Every week"))]
         + [SelectChoice(n, _l("Every %(n)s weeks", n=n)) for n in range(2, 5)],

@@ -7,7 +7,7 @@ only to the organisation that holds the hours and to the staff member who made i
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from itertools import groupby
 
 from flask import Blueprint, abort, flash, request, url_for
@@ -27,6 +27,7 @@ from app.services import DomainError, finder, mail, notify
 from app.services import booking as booking_service
 from app.services.booking import SlotTaken
 from app.web.htmx import redirect_to, render
+from app.web.params import FIRST_DAY, LAST_DAY, query_date, query_int
 
 bp = Blueprint("desk", __name__, url_prefix="/portal")
 
@@ -56,8 +57,9 @@ def desk():
     all_series = _bookable_series()
     chosen = None
     free = []
-    if request.args.get("series", "").isdigit():
-        chosen = next((s for s in all_series if s.id == int(request.args["series"])), None)
+    series_id = query_int("series")
+    if series_id is not None:
+        chosen = next((s for s in all_series if s.id == series_id), None)
         if chosen is None:
             abort(404)
         today = clock.today()
@@ -78,7 +80,7 @@ def desk():
 def desk_book():
     """Book the chosen time for the resident at the desk or on the phone."""
     require(current_user, Action.BOOK_AT_DESK)
-    series = db.session.get(ConsultationHours, request.values.get("series", type=int) or 0)
+    series = db.session.get(ConsultationHours, query_int("series", 0))
     start = parse_slot(request.values.get("tijd"))
     if not finder.is_public(series) or start is None:
         abort(404)
@@ -228,7 +230,7 @@ def booking_contacted(booking_id: int):
 @bp.route("/bookings")
 def day_list():
     """The bookings of one day, per hours and location, to print and to mark who came."""
-    day = _parse_day(request.args.get("day")) or clock.today()
+    day = query_date("day", clock.today())
     bookings = db.session.scalars(
         visible_bookings(current_user)
         .where(*booking_service.day_bounds(day))
@@ -239,8 +241,8 @@ def day_list():
         "desk/day_list.html",
         day=day,
         groups=groups,
-        previous_day=day - timedelta(days=1),
-        next_day=day + timedelta(days=1),
+        previous_day=day - timedelta(days=1) if day > FIRST_DAY else None,
+        next_day=day + timedelta(days=1) if day < LAST_DAY else None,
     )
 
 
@@ -257,13 +259,6 @@ def to_contact():
         .order_by(Booking.slot_start)
     ).all()
     return render("desk/to_contact.html", bookings=bookings)
-
-
-def _parse_day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value or "")
-    except ValueError:
-        return None
 
 
 def _int(value) -> int | None:

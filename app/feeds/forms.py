@@ -20,6 +20,7 @@ from app.models import (
 )
 from app.permissions import Action, can, followable_series
 from app.portal.forms import MultiCheckboxField
+from app.web.fields import choice_number
 from app.web.filters import weekdays_label
 
 KIND = {
@@ -60,15 +61,17 @@ class FeedForm(FlaskForm):
 
 
 class LocationFeedForm(FeedForm):
-    location = SelectField(_l("Location"), coerce=int, validators=[InputRequired()])
+    location = SelectField(_l("Location"), coerce=choice_number, validators=[InputRequired()])
 
 
 class OrganisationFeedForm(FeedForm):
-    organisation = SelectField(_l("Organisation"), coerce=int, validators=[InputRequired()])
+    organisation = SelectField(
+        _l("Organisation"), coerce=choice_number, validators=[InputRequired()]
+    )
 
 
 class PersonalFeedForm(FeedForm):
-    series = MultiCheckboxField(_l("Hours to follow"), coerce=int)
+    series = MultiCheckboxField(_l("Hours to follow"), coerce=choice_number)
 
 
 def _series_label(series: ConsultationHours) -> str:

@@ -3,8 +3,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -14,10 +12,11 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app import labels
 from app.models import ExceptionKind, Mode, Recurrence
+from app.web.fields import DateField, IntegerField, choice_number
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -31,9 +30,9 @@ class SeriesForm(FlaskForm):
         _l("Short description for residents"), validators=[Optional(), Length(max=1000)]
     )
     what_to_bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=500)])
-    provider = SelectField(_l("Organisation that holds the hours"), coerce=int)
-    location = SelectField(_l("Location"), coerce=int)
-    topics = MultiCheckboxField(_l("Topics"), coerce=int)
+    provider = SelectField(_l("Organisation that holds the hours"), coerce=choice_number)
+    location = SelectField(_l("Location"), coerce=choice_number)
+    topics = MultiCheckboxField(_l("Topics"), coerce=choice_number)
     mode = RadioField(
         _l("How do residents come?"),
         choices=[SelectChoice(m.value, labels.MODE[m]) for m in Mode],
@@ -46,19 +45,19 @@ class SeriesForm(FlaskForm):
     )
     weekdays = MultiCheckboxField(
         _l("Days"),
-        coerce=int,
+        coerce=choice_number,
         choices=[SelectChoice(i, day) for i, day in enumerate(labels.WEEKDAYS)],
     )
     interval_weeks = SelectField(
         _l("How often"),
-        coerce=int,
+        coerce=choice_number,
         default=1,
         choices=[SelectChoice(1, _l("Every week"))]
         + [SelectChoice(n, _l("Every %(n)s weeks", n=n)) for n in range(2, 9)],
     )
     month_weeks = MultiCheckboxField(
         _l("Which week of the month"),
-        coerce=int,
+        coerce=choice_number,
         choices=[SelectChoice(n, label) for n, label in labels.MONTH_WEEKS.items()],
     )
     start_date = DateField(_l("First date"), validators=[InputRequired()])
@@ -70,22 +69,30 @@ class SeriesForm(FlaskForm):
     slot_minutes = IntegerField(
         _l("Length of one appointment (minutes)"),
         default=30,
-        validators=[InputRequired(), NumberRange(min=5, max=480)],
+        validators=[InputRequired()],
+        minimum=5,
+        maximum=480,
     )
     seats_per_slot = IntegerField(
         _l("Residents per appointment time"),
         default=1,
-        validators=[InputRequired(), NumberRange(min=1, max=50)],
+        validators=[InputRequired()],
+        minimum=1,
+        maximum=50,
     )
     min_notice_hours = IntegerField(
         _l("Book at least this many hours in advance"),
         default=2,
-        validators=[InputRequired(), NumberRange(min=0, max=24 * 14)],
+        validators=[InputRequired()],
+        minimum=0,
+        maximum=24 * 14,
     )
     book_ahead_days = IntegerField(
         _l("Book at most this many days ahead"),
         default=42,
-        validators=[InputRequired(), NumberRange(min=1, max=366)],
+        validators=[InputRequired()],
+        minimum=1,
+        maximum=366,
     )
 
 

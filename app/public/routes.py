@@ -12,6 +12,7 @@ from app.services import booking as booking_service
 from app.services import finder
 from app.services.schedule import occurrences
 from app.web.htmx import render
+from app.web.params import query_int
 
 bp = Blueprint("public", __name__)
 
@@ -34,7 +35,7 @@ def home():
 @bp.route("/spreekuren")
 def hours():
     """List the coming weeks' help sessions by day, filtered by topic, place and organisation."""
-    filters = _filters_from(request.args)
+    filters = _filters()
     days, free = finder.upcoming(filters)
     return render(
         "public/hours.html",
@@ -49,11 +50,11 @@ def hours():
     )
 
 
-def _filters_from(args) -> finder.Filters:
+def _filters() -> finder.Filters:
+    args = request.args
     topic = db.session.scalar(sa.select(Topic).where(Topic.slug == args.get("onderwerp", "")))
-    organisation = None
-    if args.get("organisatie", "").isdigit():
-        organisation = db.session.get(Organisation, int(args["organisatie"]))
+    organisation_id = query_int("organisatie")
+    organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
     place = args.get("plaats", "").strip()[:80]
     return finder.Filters(topic=topic, place=place, organisation=organisation)
 

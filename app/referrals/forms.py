@@ -17,14 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from app.booking.forms import RESIDENT_LANGUAGES
 from app.models import ConsentMethod, ConsentScope, ContactMethod, ReferralKind, Urgency
 from app.referrals import labels
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
+from app.web.fields import optional_choice_number
 
 YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
 
@@ -84,7 +77,7 @@ class SignpostForm(FlaskForm):
     # The choices start with an empty "Choose a topic"; the service checks the topic exists.
     topic = SelectField(
         _l("Topic"),
-        coerce=_int_or_none,
+        coerce=optional_choice_number,
         validate_choice=False,
         validators=[DataRequired(_l("Please choose a topic."))],
     )

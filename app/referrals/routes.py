@@ -63,6 +63,7 @@ from app.services.referrals import ConsentAnswers, ReferralDraft
 from app.services.schedule import occurrences
 from app.web.filters import topic_name
 from app.web.htmx import redirect_to, render
+from app.web.params import query_int, whole_number
 
 bp = Blueprint("referrals", __name__, url_prefix="/portal/referrals")
 labels.register(bp)
@@ -166,7 +167,7 @@ def _receiver(org_id: int) -> Organisation:
 
 
 def _course(organisation: Organisation) -> Course | None:
-    course_id = request.args.get("course", type=int)
+    course_id = query_int("course")
     if course_id is None:
         if organisation.id == current_user.organisation_id:
             abort(404)  # only a course of one's own organisation, never the organisation
@@ -319,13 +320,6 @@ def _consent_answers(course: Course | None, language: str) -> ConsentAnswers | N
         scope=scope,
         script_language=referrals.script_language(language),
     )
-
-
-def _optional_int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @bp.route("/new/<int:org_id>/details", methods=["GET", "POST"])
@@ -503,7 +497,8 @@ def book(referral_id: int):
         return redirect_to(back)
     form = FlaskForm()
     if request.method == "POST" and form.validate_on_submit():
-        series = db.session.get(ConsultationHours, _optional_int(request.form.get("series")) or 0)
+        series_id = whole_number(request.form.get("series"), minimum=1)
+        series = db.session.get(ConsultationHours, series_id) if series_id else None
         start = parse_slot(request.form.get("tijd"))
         if series is None or start is None:
             flash(_("Please choose a time."), "error")
@@ -587,10 +582,12 @@ def audit_log():
     """Who viewed and changed the referrals the organisation sent or received."""
     organisation = current_user.organisation
     authorize(current_user, Action.READ_AUDIT_LOG, organisation)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = query_int("page", 1, minimum=1)
     entries = db.session.scalars(
         audit.organisation_log(organisation).limit(AUDIT_PAGE + 1).offset((page - 1) * AUDIT_PAGE)
     ).all()
+    if page > 1 and not entries:
+        abort(404)  # after the last page
     return render(
         "referrals/audit.html",
         entries=entries[:AUDIT_PAGE],
