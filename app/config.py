@@ -41,6 +41,12 @@ class Defaults:
     FEED_DAYS_AHEAD = 365
     FEED_KEEP_CANCELLED_DAYS = 30
     FEED_REFRESH_MINUTES = 60
+    # Rate limits (Flask-Limiter).
+    RATELIMIT_ENABLED = True
+    # Where the counts live, shared by every worker: None means this database
+    # (spreekuur+db://), or memory for an in-memory SQLite database. Or a redis:// URL.
+    RATELIMIT_STORAGE_URI = None
+    RATELIMIT_STRATEGY = "fixed-window"
     # Outgoing mail (booking confirmations). Messages wait in the outbox until sent.
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25

@@ -49,6 +49,8 @@ def _test_config(url: str) -> dict:
         "SERVER_NAME": None,
         # Hashing is not what these tests are about; scrypt would cost ~80 ms per account.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+        # Tests log in and book over and over; tests/test_rate_limits.py turns the limits on.
+        "RATELIMIT_ENABLED": False,
     }
 
 
