@@ -9,9 +9,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
 from app.config import Defaults
-from app.extensions import babel, csrf, db, htmx, login_manager, migrate
+from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
-POLL_BIND = "feed_polls"  # the engine that answers calendar clients' polls
+# The autocommit engine: it answers calendar clients' polls and writes rate-limit counts.
+POLL_BIND = "feed_polls"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -54,6 +55,10 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
             "isolation_level": "AUTOCOMMIT",
             "pool_pre_ping": False,
         }
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        # The counts must be shared by every worker: in the database, on the autocommit
+        # engine. An in-memory database has no second connection and no second worker.
+        app.config["RATELIMIT_STORAGE_URI"] = "memory://" if _in_memory(uri) else "spreekuur+db://"
 
 
 def _in_memory(url: str) -> bool:
@@ -102,6 +107,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _init_extensions(app: Flask) -> None:
     from app import i18n, transactions
     from app.auth.session import load_user
+    from app.services import rate_limits  # noqa: F401  (registers spreekuur+db://)
     from app.web import filters
     from app.web import htmx as htmx_web
 
@@ -116,6 +122,8 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+    transactions.end_before_rate_limit_counts(app)  # after the limiter: runs before its count
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"

@@ -41,6 +41,25 @@ class Defaults:
     FEED_DAYS_AHEAD = 365
     FEED_KEEP_CANCELLED_DAYS = 30
     FEED_REFRESH_MINUTES = 60
+    # Rate limits (Flask-Limiter), so that guessing a password or an appointment code and
+    # booking by the dozen are no longer free. Only failed logins and failed look-ups count,
+    # and only appointments made: normal use at a shared desk computer never reaches them.
+    # Over a limit the form answers 429 and says when to try again.
+    RATELIMIT_ENABLED = True
+    # Where the counts live, shared by every worker: None means this database
+    # (spreekuur+db://), or memory for an in-memory SQLite database. Or a redis:// URL.
+    RATELIMIT_STORAGE_URI = None
+    RATELIMIT_STRATEGY = "fixed-window"
+    # Test every limit of a form, so that the message tells the longest wait.
+    RATELIMIT_FAIL_ON_FIRST_BREACH = False
+    # Staff login: wrong passwords per account (the e-mail address) and per client address.
+    RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"
+    RATELIMIT_LOGIN_ADDRESS = "30 per 15 minutes"
+    # Finding an appointment: failed look-ups per code and per client address.
+    RATELIMIT_LOOKUP_CODE = "10 per 10 minutes"
+    RATELIMIT_LOOKUP_ADDRESS = "30 per 10 minutes"
+    # Public booking form: appointments made per client address.
+    RATELIMIT_BOOKING_ADDRESS = "20 per hour"
     # Outgoing mail (booking confirmations). Messages wait in the outbox until sent.
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25

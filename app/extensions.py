@@ -1,6 +1,8 @@
 """Flask extensions, created once and bound to the app in ``create_app``."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -29,3 +31,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 htmx = Htmx()
+# Each limit names its own key (app.web.limits); the address is only the fallback.
+limiter = Limiter(key_func=get_remote_address)

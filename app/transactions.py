@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import has_request_context, request, session
+from flask import Flask, Response, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -59,3 +59,20 @@ def writing() -> Iterator[None]:
         yield
     finally:
         _writing.reset(token)
+
+
+def end_before_rate_limit_counts(app: Flask) -> None:
+    """End the request's transaction before Flask-Limiter counts the attempt.
+
+    Register right after ``limiter.init_app``: ``after_request`` functions run in reverse
+    order, so this one runs just before the limiter's. The count is written on a connection
+    of its own; on SQLite it would otherwise wait for the write lock this very request holds.
+    Ending the transaction here is what the end of the request does anyway (a view commits
+    what it means to keep).
+    """
+    from app.extensions import db
+
+    @app.after_request
+    def _end_transaction(response: Response) -> Response:
+        db.session.rollback()
+        return response

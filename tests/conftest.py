@@ -55,6 +55,8 @@ def _test_config(url: str) -> dict:
         # Tests read the outbox as the change left it; the tests of sending after a
         # response turn this on.
         "OUTBOX_SEND_AFTER_RESPONSE": False,
+        # Tests log in and book over and over; tests/test_rate_limits.py turns the limits on.
+        "RATELIMIT_ENABLED": False,
     }
 
 

@@ -20,7 +20,8 @@ from app.models import Booking, BookingStatus, ConsultationHours
 from app.portal.series_form import apply_domain_error
 from app.services import DomainError, finder, mail, notify
 from app.services import booking as booking_service
-from app.services.booking import SlotTaken, StaleBooking
+from app.services.booking import ResidentDetails, SlotTaken, StaleBooking
+from app.web import limits
 from app.web.htmx import redirect_to, render
 from app.web.params import in_date_range
 
@@ -79,15 +80,19 @@ def book(series_id: int):
     if request.method == "GET":
         form.language.data = current_language()
     status = 200
+    refusal = None
     if form.validate_on_submit():
         details = form.resident_details()
         try:
-            booking, token = booking_service.book(series, start, details)
+            booking, token = _book(series, start, details)
+        except limits.TooManyAttempts as error:
+            refusal, status = error, 429
         except SlotTaken:
             return _taken(series, _("This time was just taken by someone else."))
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
+            status = 422
         else:
             notify.booking_confirmed(booking, token)
             db.session.commit()
@@ -96,10 +101,9 @@ def book(series_id: int):
             session["new_link"] = token
             session["just_booked"] = True
             return redirect_to(url_for("booking.manage"))
-        status = 422
     elif form.is_submitted():
         status = 422
-    return render(
+    response = render(
         "booking/book.html",
         block="booking_form",
         status=status,
@@ -107,7 +111,17 @@ def book(series_id: int):
         series=series,
         slot=slot,
         occurrence=occurrence,
+        refusal=refusal,
     )
+    return limits.with_retry_after(response, refusal)
+
+
+@limits.booking_attempt
+def _book(
+    series: ConsultationHours, start: datetime, details: ResidentDetails
+) -> tuple[Booking, str]:
+    """Book a time for a resident; appointments made count per client address."""
+    return booking_service.book(series, start, details)
 
 
 def _taken(series: ConsultationHours, message: str):
@@ -137,18 +151,32 @@ def find():
     """Find an appointment with its code and the phone number or name."""
     form = FindForm()
     status = 200
+    refusal = None
     if form.validate_on_submit():
-        booking = booking_service.find_by_code(form.code.data, form.phone_or_name.data)
-        if booking is not None:
-            _grant(booking)
-            return redirect_to(url_for("booking.manage"))
-        form.code.errors.append(
-            _("We cannot find an appointment with this code and phone number or name.")
-        )
-        status = 422
+        try:
+            booking = _find_by_code(form.code.data, form.phone_or_name.data)
+        except limits.TooManyAttempts as error:
+            refusal, status = error, 429
+        else:
+            if booking is not None:
+                _grant(booking)
+                return redirect_to(url_for("booking.manage"))
+            form.code.errors.append(
+                _("We cannot find an appointment with this code and phone number or name.")
+            )
+            status = 422
     elif form.is_submitted():
         status = 422
-    return render("booking/find.html", block="find_form", status=status, form=form)
+    response = render(
+        "booking/find.html", block="find_form", status=status, form=form, refusal=refusal
+    )
+    return limits.with_retry_after(response, refusal)
+
+
+@limits.lookup_attempt
+def _find_by_code(code: str, phone_or_name: str) -> Booking | None:
+    """Look an appointment up; failed look-ups count per code and per client address."""
+    return booking_service.find_by_code(code, phone_or_name)
 
 
 @bp.route("/afspraak/mijn")

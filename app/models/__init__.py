@@ -10,6 +10,7 @@ from app.models.booking import (
 from app.models.course import Course, CourseSession, Enrolment, EnrolmentStatus
 from app.models.feed import FeedBookings, FeedKind, FeedLink, feed_link_series
 from app.models.organisation import Location, Organisation, OrganisationKind
+from app.models.rate_limit import RateLimitCounter
 from app.models.referral import (
     AuditAction,
     AuditEntry,
@@ -71,6 +72,7 @@ __all__ = [
     "Mode",
     "Organisation",
     "OrganisationKind",
+    "RateLimitCounter",
     "Recurrence",
     "Role",
     "SeriesException",

@@ -2,7 +2,8 @@
 
 What stays is anonymous: that a booking existed, when, for which hours, and whether the
 resident came, so counts remain possible. The same for referrals: who referred to whom, on
-which topic, and how it ended (or that it never ended). Old audit-log entries are deleted.
+which topic, and how it ended (or that it never ended). Old audit-log entries are deleted,
+and so are rate-limit counters whose window has ended.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from app.models import (
     Booking,
     CourseSession,
     OutboxMessage,
+    RateLimitCounter,
     Referral,
     ReferralKind,
     ReferralNote,
@@ -38,6 +40,7 @@ class RetentionReport:
     referrals_erased: int = 0  # closed ones, REFERRAL_RETENTION_DAYS after closing
     open_referrals_erased: int = 0  # never closed, REFERRAL_OPEN_RETENTION_DAYS after a change
     audit_entries_deleted: int = 0
+    rate_limit_counters_deleted: int = 0
 
 
 def erase_bookings(report: RetentionReport) -> None:
@@ -154,6 +157,13 @@ def delete_audit_entries(report: RetentionReport) -> None:
     ).rowcount
 
 
+def delete_rate_limit_counters(report: RetentionReport) -> None:
+    """Delete the rate-limit counters whose window has ended (they count as zero anyway)."""
+    report.rate_limit_counters_deleted += db.session.execute(
+        sa.delete(RateLimitCounter).where(RateLimitCounter.expires_at <= clock.now())
+    ).rowcount
+
+
 def run() -> RetentionReport:
     """Apply every retention rule in one transaction and say what was erased."""
     report = RetentionReport()
@@ -163,5 +173,6 @@ def run() -> RetentionReport:
         erase_referrals(report)
         erase_open_referrals(report)
         delete_audit_entries(report)
+        delete_rate_limit_counters(report)
         db.session.commit()
     return report

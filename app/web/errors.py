@@ -3,9 +3,10 @@
 from flask import Flask
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, TooManyRequests
 
 from app.extensions import db
+from app.web import limits
 from app.web.htmx import render
 
 
@@ -48,6 +49,14 @@ def register(app: Flask) -> None:
         if error.code and error.code < 400:
             return error
         return _error_page(error.code or 500)
+
+    @app.errorhandler(TooManyRequests)
+    def too_many_requests(error: TooManyRequests):
+        # A view that can show its form again does so itself; this page is for the rest.
+        refusal = error if isinstance(error, limits.TooManyAttempts) else limits.refusal()
+        return limits.with_retry_after(
+            _error_page(429, _("Please wait a while"), refusal.message), refusal
+        )
 
     @app.errorhandler(InternalServerError)
     def server_error(_error: InternalServerError):

@@ -31,6 +31,11 @@ def redirect_to(location: str) -> Response:
     return redirect(location, code=303)
 
 
+def is_redirect(response: Response) -> bool:
+    """Whether a response is the redirect of ``redirect_to`` (a 303 or an ``HX-Redirect``)."""
+    return response.status_code == 303 or "HX-Redirect" in response.headers
+
+
 def init_app(app: Flask) -> None:
     app.add_template_global(wants_fragment)
 
