@@ -101,7 +101,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _init_extensions(app: Flask) -> None:
     from app import i18n
     from app.auth.session import load_user
-    from app.web import filters
+    from app.web import filters, security
     from app.web import htmx as htmx_web
 
     db.init_app(app)
@@ -117,6 +117,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     i18n.init_app(app)
     htmx_web.init_app(app)
+    security.init_app(app)
     filters.register(app)
 
 
