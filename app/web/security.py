@@ -1,8 +1,10 @@
 """Security headers on every response: pages, fragments, errors, static files, feeds, redirects.
 
-One ``after_request`` decides them all. A view changes a header for itself only by setting it
-on its own response (an embeddable page its own ``content_security_policy``, a public feed
-its own caching); the rules here never overwrite what a view set.
+One ``after_request`` decides them all. Views that show one resident's data are marked
+``@personal``; every answer to a logged-in user is treated the same way. A view changes a
+header for itself only by setting it on its own response (an embeddable page its own
+``content_security_policy``, a feed its own caching): the rules here never overwrite what a
+view set, except that an address with a secret in it never sends a Referer.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def _staff_logged_in() -> bool:
     user = g.get("_login_user")  # Flask-Login keeps the user here once something asked
     if user is not None:
         return user.is_authenticated
-    # ``in`` does not mark the session as read, so a static file gets no "Vary: Cookie".
+    # Whether the session names a user is enough here: loading it would cost a query.
     return "_user_id" in session
 
 
