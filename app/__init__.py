@@ -108,7 +108,7 @@ def _init_extensions(app: Flask) -> None:
     from app import i18n, transactions
     from app.auth.session import load_user
     from app.services import rate_limits  # noqa: F401  (registers spreekuur+db://)
-    from app.web import filters
+    from app.web import filters, security
     from app.web import htmx as htmx_web
 
     db.init_app(app)
@@ -130,6 +130,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     i18n.init_app(app)
     htmx_web.init_app(app)
+    security.init_app(app)
     filters.register(app)
 
 

@@ -24,6 +24,7 @@ from app.services.booking import ResidentDetails, SlotTaken, StaleBooking
 from app.web import limits
 from app.web.htmx import redirect_to, render
 from app.web.params import in_date_range
+from app.web.security import personal
 
 bp = Blueprint("booking", __name__)
 
@@ -65,6 +66,7 @@ def _granted_booking() -> Booking:
 
 
 @bp.route("/spreekuren/<int:series_id>/afspraak", methods=["GET", "POST"])
+@personal  # a form sent back for correction repeats the resident's details
 def book(series_id: int):
     """Ask the few details needed and book the chosen time."""
     series = _published_series(series_id)
@@ -137,6 +139,7 @@ def _taken(series: ConsultationHours, message: str):
 
 
 @bp.route("/afspraak/link/<token>")
+@personal
 def open_link(token: str):
     """Open the secret link from the confirmation; the token leaves the address bar."""
     booking = booking_service.find_by_token(token)
@@ -147,6 +150,7 @@ def open_link(token: str):
 
 
 @bp.route("/afspraak", methods=["GET", "POST"])
+@personal  # a look-up sent back repeats the code and phone number or name
 def find():
     """Find an appointment with its code and the phone number or name."""
     form = FindForm()
@@ -180,6 +184,7 @@ def _find_by_code(code: str, phone_or_name: str) -> Booking | None:
 
 
 @bp.route("/afspraak/mijn")
+@personal
 def manage():
     """The resident's appointment: when, where, the code, print, calendar, cancel, move."""
     booking = _granted_booking()
@@ -195,6 +200,7 @@ def manage():
 
 
 @bp.route("/afspraak/mijn/kaart")
+@personal
 def card():
     """The printable appointment card."""
     booking = _granted_booking()
@@ -202,17 +208,18 @@ def card():
 
 
 @bp.route("/afspraak/mijn/agenda.ics")
+@personal
 def calendar_file():
     """The appointment as a calendar file ('add to my calendar')."""
     booking = _granted_booking()
     response = Response(notify.booking_ics(booking), mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = 'attachment; filename="afspraak.ics"'
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
 @bp.route("/afspraak/mijn/afzeggen", methods=["GET", "POST"])
+@personal
 def cancel():
     """Ask 'are you sure?' and cancel the appointment."""
     booking = _granted_booking()
@@ -235,6 +242,7 @@ def cancel():
 
 
 @bp.route("/afspraak/mijn/verzetten", methods=["GET", "POST"])
+@personal
 def move():
     """Choose another free time of the same hours."""
     booking = _granted_booking()

@@ -274,7 +274,7 @@ def subscribe(link_id: int):
     if new_token and new_token.get("id") == link.id:
         session.pop(NEW_TOKEN)
         urls = feed_urls("feeds.token_feed", token=new_token["token"])
-    response = render(
+    return render(
         "feeds/subscribe.html",
         link=link,
         title=feeds.title_of(link),
@@ -282,10 +282,6 @@ def subscribe(link_id: int):
         kinds=KIND,
         bookings=BOOKINGS,
     )
-    # The page may hold the secret address: never from a cache, never in a referrer.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 @bp.route("/portal/feeds/<int:link_id>/revoke", methods=["POST"])

@@ -1,5 +1,6 @@
 """Browser fixtures: the app on a live server (CSRF on, as in production), one Debian Chromium
-per session, fresh browser contexts per test, and an axe-core check for every page shown.
+per session, fresh browser contexts per test, and an axe-core check for every page shown
+(which also fails when the Content-Security-Policy blocked anything so far).
 
 The database fixtures and factories of ``tests/conftest.py`` are reused: ``app`` is overridden
 here by its CSRF-enabled sibling ``csrf_app``, so the factories write to the database the live
@@ -17,7 +18,15 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from babel.dates import format_date
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Route,
+    expect,
+    sync_playwright,
+)
 from werkzeug.serving import make_server
 
 from app.extensions import db
@@ -37,6 +46,8 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}}
 PASSWORD = "browser-journey-password"
 DESKTOP = {"width": 1280, "height": 900}
+# Chromium reports what the Content-Security-Policy blocks on the console, in these words.
+POLICY_REPORT = "Content Security Policy"
 
 _axe = Axe()
 
@@ -90,6 +101,7 @@ class Pages:
         self._script_free: set[BrowserContext] = set()
         self._audit_page: Page | None = None
         self._audit_html = ""
+        self.policy_reports: list[str] = []
 
     def open(self, *, js: bool = True, locale: str = "en-US", viewport: dict | None = None) -> Page:
         """A new page in a new context (own cookies) with or without JavaScript."""
@@ -100,14 +112,30 @@ class Pages:
             viewport=viewport or DESKTOP,
         )
         context.set_default_timeout(5_000)
+        context.on("console", self._note_policy_report)
         self._contexts.append(context)
         if not js:
             self._script_free.add(context)
         return context.new_page()
 
+    def _note_policy_report(self, message: ConsoleMessage) -> None:
+        if POLICY_REPORT in message.text:
+            where = message.page.url if message.page else "?"
+            self.policy_reports.append(f"{where}: {message.text}")
+
+    def check_policy_kept(self) -> None:
+        """Fail when the Content-Security-Policy blocked a script, style or handler so far."""
+        if self.policy_reports:
+            pytest.fail(
+                "The Content-Security-Policy blocked something:\n" + "\n".join(self.policy_reports),
+                pytrace=False,
+            )
+
     def check_accessible(self, page: Page) -> None:
-        """Fail with a readable list when axe finds WCAG 2.0/2.1 A or AA violations."""
+        """Fail with a readable list when axe finds WCAG 2.0/2.1 A or AA violations (or the
+        Content-Security-Policy blocked anything so far)."""
         page.wait_for_load_state()
+        self.check_policy_kept()
         target = self._audit_copy(page) if page.context in self._script_free else page
         violations = _axe.run(target, options=AXE_OPTIONS).response["violations"]
         if violations:
@@ -166,6 +194,7 @@ def pages(browser, live_server) -> Iterator[Pages]:
     opened = Pages(browser, live_server)
     yield opened
     opened.close()
+    opened.check_policy_kept()
 
 
 @pytest.fixture
