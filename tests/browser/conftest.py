@@ -48,6 +48,10 @@ PASSWORD = "browser-journey-password"
 DESKTOP = {"width": 1280, "height": 900}
 # Chromium reports what the Content-Security-Policy blocks on the console, in these words.
 POLICY_REPORT = "Content Security Policy"
+# How long an action or an expectation waits for its condition. A journey waits only as long
+# as the condition takes; this is the limit on a machine busy with other work (CI shares it).
+PATIENCE_MS = 30_000
+expect.set_options(timeout=PATIENCE_MS)
 
 _axe = Axe()
 
@@ -111,7 +115,7 @@ class Pages:
             locale=locale,
             viewport=viewport or DESKTOP,
         )
-        context.set_default_timeout(5_000)
+        context.set_default_timeout(PATIENCE_MS)
         context.on("console", self._note_policy_report)
         self._contexts.append(context)
         if not js:
