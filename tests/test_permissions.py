@@ -49,12 +49,15 @@ from app.models import (
     LocationClosure,
     Organisation,
     OrganisationKind,
+    OutsideBody,
     Referral,
+    Registration,
     Role,
     SeriesException,
     SeriesStatus,
     Topic,
     User,
+    Visit,
 )
 from app.permissions import Action, can, can_see
 from tests.conftest import PASSWORD, FreshContextClient, _clear, _test_config
@@ -181,6 +184,20 @@ class MemoryNetwork:
             "course": Course(
                 id=80, organisation_id=host.id, organisation=host, title="Digisterker"
             ),
+            # Someone came in for the provider's hours at the host's location, and the
+            # provider registered the contact.
+            "visit": Visit(
+                id=90,
+                location_id=location.id,
+                location=location,
+                organisation_id=self.orgs[P].id,
+                series_id=series.id,
+                number=1,
+            ),
+            "registration": Registration(
+                id=91, organisation_id=self.orgs[P].id, location_id=location.id
+            ),
+            "outside_body": OutsideBody(id=92, name="Juridisch Loket", active=True),
             None: None,
         }
 
@@ -229,6 +246,14 @@ SEE_TABLE = [
     ("referral", U, N, N, N, N),
     ("own_referral", H, Y, Y, Y, Y),
     ("course", ANY, Y, Y, Y, Y),
+    # Who is at the desk: the organisation whose desk it is and the location's host, every
+    # role alike; nobody else (not even the coordinator: counts only). A registration is
+    # its organisation's alone; the outside bodies are a public list.
+    ("visit", (P, H), Y, Y, Y, Y),
+    ("visit", U, N, N, N, N),
+    ("registration", P, Y, Y, Y, Y),
+    ("registration", (H, U), N, N, N, N),
+    ("outside_body", ANY, Y, Y, Y, Y),
 ]
 
 
@@ -307,6 +332,19 @@ CAN_TABLE = [
     (Action.CREATE_COURSE, "organisation", (P, U), N, N, N, N),
     (Action.COURSE_LISTS, "course", H, N, Y, Y, N),
     (Action.COURSE_LISTS, "course", (P, U), N, N, N, N),
+    # The desk: anyone opens a location's queue (it shows them what they may see); someone
+    # comes in for hours of one's own organisation or at one's own location; the visit's
+    # organisation helps and registers, every role alike and for itself only.
+    (Action.QUEUE, "location", ANY, Y, Y, Y, Y),
+    (Action.QUEUE, "old_location", ANY, N, N, N, N),
+    (Action.ADD_VISIT, "series", (P, H), Y, Y, Y, Y),
+    (Action.ADD_VISIT, "series", U, N, N, N, N),
+    (Action.HANDLE_VISIT, "visit", P, Y, Y, Y, Y),
+    (Action.HANDLE_VISIT, "visit", (H, U), N, N, N, N),
+    (Action.REGISTER, None, ANY, Y, Y, Y, Y),
+    (Action.REGISTER, "visit", P, Y, Y, Y, Y),
+    (Action.REGISTER, "visit", (H, U), N, N, N, N),
+    (Action.MANAGE, "outside_body", ANY, Y, N, N, N),
 ]
 
 
