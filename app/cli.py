@@ -47,6 +47,7 @@ def register(app: Flask) -> None:
             f"{report.open_referrals_erased} open without change for too long."
         )
         click.echo(f"Audit entries deleted: {report.audit_entries_deleted}.")
+        click.echo(f"Initials of earlier visits erased: {report.visit_initials_erased}.")
 
     @app.cli.command("send-mail")
     def send_mail_command() -> None:

@@ -230,24 +230,28 @@ def is_registered(visit: Visit) -> bool:
     )
 
 
+def _still_to_register(organisation_id: int, today: date | None) -> sa.Select:
+    today = today or clock.today()
+    registered = sa.select(Registration.id).where(Registration.visit_id == Visit.id).exists()
+    return sa.select(Visit).where(
+        Visit.organisation_id == organisation_id,
+        Visit.day > today - timedelta(days=STILL_TO_REGISTER_DAYS),
+        Visit.day <= today,
+        sa.or_(
+            Visit.status == VisitStatus.FINISHED,
+            sa.and_(Visit.booking_id.is_not(None), Visit.status != VisitStatus.LEFT),
+        ),
+        ~registered,
+    )
+
+
 def still_to_register(organisation_id: int, today: date | None = None) -> list[Visit]:
     """Finished walk-ins and appointments that came, of the organisation in the last 14
     days, that have no registration yet: nothing is forgotten at a busy desk."""
-    today = today or clock.today()
-    registered = sa.select(Registration.id).where(Registration.visit_id == Visit.id).exists()
-    return list(
-        db.session.scalars(
-            sa.select(Visit)
-            .where(
-                Visit.organisation_id == organisation_id,
-                Visit.day > today - timedelta(days=STILL_TO_REGISTER_DAYS),
-                Visit.day <= today,
-                sa.or_(
-                    Visit.status == VisitStatus.FINISHED,
-                    sa.and_(Visit.booking_id.is_not(None), Visit.status != VisitStatus.LEFT),
-                ),
-                ~registered,
-            )
-            .order_by(Visit.day.desc(), Visit.number)
-        )
-    )
+    query = _still_to_register(organisation_id, today)
+    return list(db.session.scalars(query.order_by(Visit.day.desc(), Visit.number)))
+
+
+def still_to_register_count(organisation_id: int, today: date | None = None) -> int:
+    query = _still_to_register(organisation_id, today)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))

@@ -276,3 +276,8 @@ def minutes_waited(visit: Visit, now: datetime | None = None) -> int:
     """Whole minutes since arrival (until being called, once called)."""
     end = visit.called_at or now or clock.now()
     return max(0, int((end - visit.arrived_at).total_seconds() // 60))
+
+
+def all_visits() -> sa.Select:
+    """Every visit: for numbers only (the display page), never for who they are."""
+    return sa.select(Visit)
