@@ -301,3 +301,16 @@ def test_retention_erases_initials_once_the_day_is_over(app, scene, monkeypatch)
     assert db.session.get(Visit, old_visit.id).initials == ""
     assert db.session.get(Visit, old_visit.id).number == old_visit.number
     assert db.session.get(Visit, today_visit.id).initials == "JV"
+
+
+def test_registration_only_categories_stay_off_residents_pages(client, login, scene, runner):
+    """``flask default-topics`` adds the national registration's categories (CJIB,
+    MijnOverheid, ...) as registering-only: the form offers them, the start page and the
+    hours finder do not."""
+    assert runner.invoke(args=["default-topics"]).exit_code == 0
+    home = client.get("/").get_data(as_text=True)
+    finder = client.get("/spreekuren").get_data(as_text=True)
+    assert "DigiD" in home and "CJIB" not in home and "CJIB" not in finder
+    login(scene.volunteer)
+    form = client.get("/portal/registrations/new").get_data(as_text=True)
+    assert "CJIB (fines)" in form and "MijnOverheid" in form and "DigiD" in form

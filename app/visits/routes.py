@@ -7,7 +7,7 @@ others. Only the organisation whose desk it is takes, finishes and registers its
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, session, url_for
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
@@ -109,12 +109,12 @@ def queue(location_id: int):
 def add(location_id: int):
     """Someone came in: they wait with the next number (initials and topic optional)."""
     location = _location(location_id)
+    series = db.session.get(ConsultationHours, request.form.get("series", type=int) or 0)
+    if series is None or series.location_id != location.id:
+        abort(404)
+    authorize(current_user, Action.ADD_VISIT, series)
     form = _walk_in_form(location, WalkInForm())
     if form.validate_on_submit():
-        series = db.session.get(ConsultationHours, form.series.data)
-        if series is None or series.location_id != location.id:
-            abort(404)
-        authorize(current_user, Action.ADD_VISIT, series)
         topic = db.session.get(Topic, form.topic.data) if form.topic.data else None
         try:
             visit = visits.add_walk_in(series, initials=form.initials.data or "", topic=topic)
