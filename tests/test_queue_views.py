@@ -314,3 +314,12 @@ def test_registration_only_categories_stay_off_residents_pages(client, login, sc
     login(scene.volunteer)
     form = client.get("/portal/registrations/new").get_data(as_text=True)
     assert "CJIB (fines)" in form and "MijnOverheid" in form and "DigiD" in form
+
+
+@pytest.mark.parametrize("value", ["99999999999", "abc", "0"])
+def test_a_visit_that_cannot_exist_is_not_found(client, login, scene, value):
+    """A visit id that is no number, or that no integer column holds, answers 404."""
+    login(scene.volunteer)
+    assert client.get(f"/portal/registrations/new?visit={value}").status_code == 404
+    response = client.post(f"/portal/queue/{scene.branch.id}/visits", data={"series": value})
+    assert response.status_code == 404

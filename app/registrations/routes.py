@@ -46,10 +46,11 @@ def to_register_badge() -> dict:
 
 
 def _visit() -> Visit | None:
-    visit_id = request.values.get("visit", type=int)
-    if visit_id is None:
+    if "visit" not in request.values:
         return None
-    visit = db.session.get(Visit, visit_id)
+    visit_id = request.values.get("visit", type=int)
+    # An id no integer column holds is no visit (PostgreSQL would refuse the query).
+    visit = db.session.get(Visit, visit_id) if visit_id and 0 < visit_id < 2**31 else None
     authorize(current_user, Action.REGISTER, visit)
     return visit
 

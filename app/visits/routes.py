@@ -109,7 +109,8 @@ def queue(location_id: int):
 def add(location_id: int):
     """Someone came in: they wait with the next number (initials and topic optional)."""
     location = _location(location_id)
-    series = db.session.get(ConsultationHours, request.form.get("series", type=int) or 0)
+    series_id = request.form.get("series", type=int) or 0
+    series = db.session.get(ConsultationHours, series_id) if 0 < series_id < 2**31 else None
     if series is None or series.location_id != location.id:
         abort(404)
     authorize(current_user, Action.ADD_VISIT, series)
