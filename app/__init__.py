@@ -150,6 +150,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.portal.routes import bp as portal_bp
     from app.public.routes import bp as public_bp
     from app.referrals.routes import bp as referrals_bp
+    from app.registrations.routes import bp as registrations_bp
+    from app.visits.routes import bp as visits_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(booking_bp)
@@ -160,6 +162,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(feeds_bp)
     app.register_blueprint(referrals_bp)
     app.register_blueprint(courses_bp)
+    app.register_blueprint(visits_bp)
+    app.register_blueprint(registrations_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -48,6 +48,7 @@ def register(app: Flask) -> None:
         )
         click.echo(f"Audit entries deleted: {report.audit_entries_deleted}.")
         click.echo(f"Expired rate-limit counters deleted: {report.rate_limit_counters_deleted}.")
+        click.echo(f"Initials of earlier visits erased: {report.visit_initials_erased}.")
 
     @app.cli.command("send-mail")
     def send_mail_command() -> None:

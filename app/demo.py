@@ -15,6 +15,7 @@ from app.models import (
     Mode,
     Organisation,
     OrganisationKind,
+    OutsideBody,
     Recurrence,
     Role,
     SeriesException,
@@ -25,7 +26,8 @@ from app.models import (
 from app.services import accounts
 
 DEFAULT_TOPICS = [
-    # slug, Dutch, English, icon
+    # slug, Dutch, English, icon; then the national IDO registration's categories that are
+    # for registering contacts only (not offered to residents until the coordinator does)
     ("digid", "DigiD", "DigiD", "id-card"),
     ("belastingdienst", "Belastingdienst", "Belastingdienst (taxes)", "tax"),
     ("toeslagen", "Toeslagen", "Toeslagen (benefits)", "benefits"),
@@ -39,15 +41,30 @@ DEFAULT_TOPICS = [
     ("taal", "Nederlandse taal", "Dutch language", "language"),
     ("anders", "Andere vraag", "Other question", "help"),
 ]
+OUTSIDE_BODIES = ["Juridisch Loket", "BelastingTelefoon", "Nibud", "Zorgverzekeraar"]
+REGISTRATION_TOPICS = [
+    ("cjib", "CJIB", "CJIB (fines)", "tax"),
+    ("mijnoverheid", "MijnOverheid", "MijnOverheid", "id-card"),
+    ("zorgverzekering", "Zorgverzekering", "Health insurance", "health"),
+]
 
 
 def ensure_default_topics() -> list[Topic]:
-    """Create the standard topics that do not exist yet."""
+    """Create the standard topics and the national registration's categories that do not
+    exist yet."""
     existing = set(db.session.scalars(sa.select(Topic.slug)))
-    for order, (slug, name_nl, name_en, icon) in enumerate(DEFAULT_TOPICS):
+    listed = [(t, True) for t in DEFAULT_TOPICS] + [(t, False) for t in REGISTRATION_TOPICS]
+    for order, ((slug, name_nl, name_en, icon), public) in enumerate(listed):
         if slug not in existing:
             db.session.add(
-                Topic(slug=slug, name_nl=name_nl, name_en=name_en, icon=icon, sort_order=order * 10)
+                Topic(
+                    slug=slug,
+                    name_nl=name_nl,
+                    name_en=name_en,
+                    icon=icon,
+                    sort_order=order * 10,
+                    public=public,
+                )
             )
     db.session.commit()
     return list(db.session.scalars(sa.select(Topic).order_by(Topic.sort_order)))
@@ -65,6 +82,8 @@ def load(today: date | None = None) -> list[tuple[str, str, str, str]]:
     """Load the demo region into an empty database; return (role, name, email, password)."""
     today = today or date.today()
     topics = {t.slug: t for t in ensure_default_topics()}
+    for order, name in enumerate(OUTSIDE_BODIES):
+        db.session.add(OutsideBody(name=name, sort_order=order * 10))
 
     def org(kind, name, description, referral_info, **extra) -> Organisation:
         item = Organisation(

@@ -4,12 +4,16 @@ from flask_babel import lazy_gettext as _l
 
 from app.models import (
     BookingStatus,
+    Channel,
+    Duration,
     ExceptionKind,
+    HowHelped,
     Mode,
     OrganisationKind,
     Recurrence,
     Role,
     SeriesStatus,
+    VisitStatus,
 )
 
 MODE = {
@@ -64,4 +68,29 @@ BOOKING_STATUS = {
     BookingStatus.CANCELLED: _l("Cancelled"),
     BookingStatus.ATTENDED: _l("Came"),
     BookingStatus.NO_SHOW: _l("Did not come"),
+}
+VISIT_STATUS = {
+    VisitStatus.WAITING: _l("Waiting"),
+    VisitStatus.BEING_HELPED: _l("Being helped"),
+    VisitStatus.FINISHED: _l("Helped"),
+    VisitStatus.LEFT: _l("Left without help"),
+}
+CHANNEL = {
+    Channel.DESK: _l("Walk-in at the desk"),
+    Channel.APPOINTMENT: _l("Appointment"),
+    Channel.PHONE: _l("Phone"),
+    Channel.ONLINE: _l("E-mail or online"),
+    Channel.PARTNER_LOCATION: _l("At a partner's location"),
+}
+DURATION = {
+    Duration.UNDER_10: _l("Under 10 minutes"),
+    Duration.FROM_10_TO_20: _l("10 to 20 minutes"),
+    Duration.FROM_20_TO_30: _l("20 to 30 minutes"),
+    Duration.OVER_30: _l("Over 30 minutes"),
+}
+HOW_HELPED = {
+    HowHelped.INFORMATION: _l("Gave information"),
+    HowHelped.SHOWN_HOW: _l("Showed how"),
+    HowHelped.STEP_BY_STEP: _l("Helped step by step"),
+    HowHelped.REFERRED: _l("Referred"),
 }

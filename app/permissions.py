@@ -19,10 +19,13 @@ from app.models import (
     FeedLink,
     Location,
     Organisation,
+    OutsideBody,
     Referral,
+    Registration,
     Role,
     Topic,
     User,
+    Visit,
 )
 
 
@@ -48,6 +51,10 @@ class Action(enum.Enum):
     READ_AUDIT_LOG = "read_audit_log"  # on an Organisation: its referrals' audit log
     CREATE_COURSE = "create_course"  # on an Organisation: offer a course
     COURSE_LISTS = "course_lists"  # on a Course: see and handle its participant lists
+    QUEUE = "queue"  # on a Location: its queue today (who is waiting, as far as one may see)
+    ADD_VISIT = "add_visit"  # on a ConsultationHours: someone came in for these hours
+    HANDLE_VISIT = "handle_visit"  # on a Visit: take, finish, left without help
+    REGISTER = "register"  # on a Visit (or none): register a contact for one's organisation
 
 
 EDITOR_ROLES = {Role.ORG_ADMIN, Role.STAFF}
@@ -64,6 +71,7 @@ REFERRAL_ACTIONS = {
     Action.CREATE_COURSE,
     Action.COURSE_LISTS,
 }
+DESK_ACTIONS = {Action.QUEUE, Action.ADD_VISIT, Action.HANDLE_VISIT, Action.REGISTER}
 
 
 def _org_id(obj) -> int | None:
@@ -94,6 +102,12 @@ def can_see(user: User, obj) -> bool:
         return obj.user_id == user.id
     if isinstance(obj, Referral):
         return _sees_referral(user, obj)
+    if isinstance(obj, Visit):
+        # Who is at the desk is for the organisation whose desk it is and for the host of
+        # the location; everyone else (the coordinator too) sees counts only.
+        return user.organisation_id in (obj.organisation_id, obj.location.organisation_id)
+    if isinstance(obj, Registration):
+        return obj.organisation_id == user.organisation_id
     if user.role is Role.COORDINATOR:
         return True
     match obj:
@@ -102,7 +116,7 @@ def can_see(user: User, obj) -> bool:
             return user.organisation_id in (obj.provider_id, obj.location.organisation_id)
         case User():
             return obj.organisation_id == user.organisation_id
-        case Organisation() | Location() | Topic() | Course():
+        case Organisation() | Location() | Topic() | Course() | OutsideBody():
             # The network's organisations, places, topics and courses are public knowledge.
             return True
     return False
@@ -124,6 +138,8 @@ def can(user: User, action: Action, obj=None) -> bool:
         return _can_feed(user, action, obj)
     if action in REFERRAL_ACTIONS:
         return _can_referral(user, action, obj)
+    if action in DESK_ACTIONS:
+        return _can_desk(user, action, obj)
     if user.role is Role.COORDINATOR:
         return True
     own = _org_id(obj) == user.organisation_id
@@ -206,6 +222,28 @@ def _can_referral(user: User, action: Action, obj) -> bool:
     return False
 
 
+def _can_desk(user: User, action: Action, obj) -> bool:
+    """The desk's queue and registrations, for every role alike (volunteers staff the desk)
+    and with no coordinator exception. Anyone may look at a location's queue, which shows
+    them only the visits they may see; someone comes in for hours held by one's own
+    organisation or at one's own location; the organisation whose desk it is helps the
+    visitor and registers the contact, always for itself."""
+    own_visit = isinstance(obj, Visit) and obj.organisation_id == user.organisation_id
+    match action:
+        case Action.QUEUE:
+            return isinstance(obj, Location) and obj.active
+        case Action.ADD_VISIT:
+            return isinstance(obj, ConsultationHours) and user.organisation_id in (
+                obj.provider_id,
+                obj.location.organisation_id,
+            )
+        case Action.HANDLE_VISIT:
+            return own_visit
+        case Action.REGISTER:
+            return obj is None or own_visit
+    return False
+
+
 def authorize(user: User, action: Action, obj) -> None:
     """Abort with 404 if the user may not see ``obj``, 403 if they may not do ``action``."""
     if obj is None or not can_see(user, obj):
@@ -257,6 +295,20 @@ def visible_bookings(user: User) -> sa.Select:
     if user.role is Role.VOLUNTEER:
         return query.where(Booking.created_by_id == user.id)
     return query.where(sa.or_(own_hours, Booking.created_by_id == user.id))
+
+
+def visible_visits(user: User) -> sa.Select:
+    """Visits whose number, initials and topic the user may see (see ``can_see``)."""
+    return (
+        sa.select(Visit)
+        .join(Visit.location)
+        .where(
+            sa.or_(
+                Visit.organisation_id == user.organisation_id,
+                Location.organisation_id == user.organisation_id,
+            )
+        )
+    )
 
 
 def followable_series(user: User) -> sa.Select:

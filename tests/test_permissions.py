@@ -49,15 +49,21 @@ from app.models import (
     LocationClosure,
     Organisation,
     OrganisationKind,
+    OutsideBody,
     Referral,
+    Registration,
     Role,
     SeriesException,
     SeriesStatus,
     Topic,
     User,
+    Visit,
+    VisitStatus,
 )
 from app.permissions import Action, can, can_see
+from app.services import visits
 from tests.conftest import PASSWORD, FreshContextClient, _clear, _test_config
+from tests.desk_helpers import walk_in_hours
 
 # The network's data. Refused answers must never contain these strings.
 PROVIDER_NAME = "Schuldhulp Noord"
@@ -89,6 +95,12 @@ NEW_TOPIC_SLUG = "digid-hulp"
 RENAMED_TOPIC_NAME = "Toeslagen"
 NEW_ACCOUNT_EMAIL = "nieuw.account@bibliotheek.example"
 RENAMED_ACCOUNT_NAME = "Anna Jansen"
+# The desk: a visitor waiting for the provider's walk-in hours at the host's location, one
+# helped earlier and not registered yet, and an outside body.
+VISIT_INITIALS = "Q.W.Z."
+FINISHED_INITIALS = "X.Y."
+OUTSIDE_BODY_NAME = "Juridisch Loket Utrecht"
+NEW_OUTSIDE_BODY_NAME = "BelastingTelefoon"
 
 TODAY = date.today()  # the dates below keep a week's margin, so the time zone does not matter
 SERIES_START = TODAY - timedelta(weeks=4)  # the series is held every Tuesday ("1")
@@ -181,6 +193,20 @@ class MemoryNetwork:
             "course": Course(
                 id=80, organisation_id=host.id, organisation=host, title="Digisterker"
             ),
+            # Someone came in for the provider's hours at the host's location, and the
+            # provider registered the contact.
+            "visit": Visit(
+                id=90,
+                location_id=location.id,
+                location=location,
+                organisation_id=self.orgs[P].id,
+                series_id=series.id,
+                number=1,
+            ),
+            "registration": Registration(
+                id=91, organisation_id=self.orgs[P].id, location_id=location.id
+            ),
+            "outside_body": OutsideBody(id=92, name="Juridisch Loket", active=True),
             None: None,
         }
 
@@ -229,6 +255,14 @@ SEE_TABLE = [
     ("referral", U, N, N, N, N),
     ("own_referral", H, Y, Y, Y, Y),
     ("course", ANY, Y, Y, Y, Y),
+    # Who is at the desk: the organisation whose desk it is and the location's host, every
+    # role alike; nobody else (not even the coordinator: counts only). A registration is
+    # its organisation's alone; the outside bodies are a public list.
+    ("visit", (P, H), Y, Y, Y, Y),
+    ("visit", U, N, N, N, N),
+    ("registration", P, Y, Y, Y, Y),
+    ("registration", (H, U), N, N, N, N),
+    ("outside_body", ANY, Y, Y, Y, Y),
 ]
 
 
@@ -307,6 +341,19 @@ CAN_TABLE = [
     (Action.CREATE_COURSE, "organisation", (P, U), N, N, N, N),
     (Action.COURSE_LISTS, "course", H, N, Y, Y, N),
     (Action.COURSE_LISTS, "course", (P, U), N, N, N, N),
+    # The desk: anyone opens a location's queue (it shows them what they may see); someone
+    # comes in for hours of one's own organisation or at one's own location; the visit's
+    # organisation helps and registers, every role alike and for itself only.
+    (Action.QUEUE, "location", ANY, Y, Y, Y, Y),
+    (Action.QUEUE, "old_location", ANY, N, N, N, N),
+    (Action.ADD_VISIT, "series", (P, H), Y, Y, Y, Y),
+    (Action.ADD_VISIT, "series", U, N, N, N, N),
+    (Action.HANDLE_VISIT, "visit", P, Y, Y, Y, Y),
+    (Action.HANDLE_VISIT, "visit", (H, U), N, N, N, N),
+    (Action.REGISTER, None, ANY, Y, Y, Y, Y),
+    (Action.REGISTER, "visit", P, Y, Y, Y, Y),
+    (Action.REGISTER, "visit", (H, U), N, N, N, N),
+    (Action.MANAGE, "outside_body", ANY, Y, N, N, N),
 ]
 
 
@@ -450,6 +497,35 @@ class Network:
             email=COORDINATOR_EMAIL,
         ).id
 
+    @cached_property
+    def walk_in_series(self) -> int:
+        return walk_in_hours(
+            self.make_series,
+            self.make_org,
+            self.make_location,
+            provider=self.org(P),
+            location=db.session.get(Location, self.location),
+        ).id
+
+    @cached_property
+    def visit(self) -> int:
+        series = db.session.get(ConsultationHours, self.walk_in_series)
+        visit = visits.add_walk_in(series, initials=VISIT_INITIALS)
+        db.session.commit()
+        return visit.id
+
+    @cached_property
+    def finished_visit(self) -> int:
+        series = db.session.get(ConsultationHours, self.walk_in_series)
+        visit = visits.add_walk_in(series, initials=FINISHED_INITIALS)
+        visit.status = VisitStatus.FINISHED
+        db.session.commit()
+        return visit.id
+
+    @cached_property
+    def outside_body(self) -> int:
+        return self._add(OutsideBody(name=OUTSIDE_BODY_NAME))
+
     @staticmethod
     def _add(obj) -> int:
         db.session.add(obj)
@@ -477,6 +553,8 @@ class Call:
     done: Callable[[Network], bool] | None = None
     setup: Callable[[Network], None] | None = None
     needs: tuple[str, ...] = ()  # objects a list page should have to list
+    # Relations for which a permitted POST has nothing to do (303, nothing changed).
+    nothing_for: tuple[str, ...] = ()
 
     def prepare(self, net: Network) -> tuple[str, dict[str, str]]:
         """Create the objects the request needs; return its URL and form data."""
@@ -753,6 +831,99 @@ CALLS: dict[str, Call] = {
         data=COORDINATOR_DATA,
         done=lambda net: not _get(User, net.coordinator_account).check_password(PASSWORD),
     ),
+    # The desk --------------------------------------------------------------------------------
+    "queue_choose": Call("GET", "/portal/queue", needs=("walk_in_series",)),
+    "queue": Call("GET", "/portal/queue/{location}", data=(VISIT_INITIALS,), needs=("visit",)),
+    "queue_display": Call(
+        "GET", "/portal/queue/{location}/display", data=(VISIT_INITIALS,), needs=("visit",)
+    ),
+    "visit_add": Call(
+        "POST",
+        "/portal/queue/{location}/visits",
+        form=lambda net: {"series": str(net.walk_in_series), "initials": "N.N."},
+        done=lambda net: _exists(Visit, Visit.initials == "N.N."),
+    ),
+    "take_next": Call(
+        "POST",
+        "/portal/queue/{location}/next",
+        needs=("visit",),
+        done=lambda net: _get(Visit, net.visit).status is VisitStatus.BEING_HELPED,
+        nothing_for=(H, U),  # nobody waits for their organisation
+    ),
+    "visit_take": Call(
+        "POST",
+        "/portal/visits/{visit}/take",
+        data=(VISIT_INITIALS,),
+        done=lambda net: _get(Visit, net.visit).status is VisitStatus.BEING_HELPED,
+    ),
+    "visit_finish": Call(
+        "POST",
+        "/portal/visits/{visit}/finish",
+        data=(VISIT_INITIALS,),
+        done=lambda net: _get(Visit, net.visit).status is VisitStatus.FINISHED,
+    ),
+    "visit_left": Call(
+        "POST",
+        "/portal/visits/{visit}/left",
+        data=(VISIT_INITIALS,),
+        done=lambda net: _get(Visit, net.visit).status is VisitStatus.LEFT,
+    ),
+    "registration_new": Call("GET", "/portal/registrations/new"),
+    "registration_new_post": Call(
+        "POST",
+        "/portal/registrations/new",
+        form=lambda net: {
+            "channel": "phone",
+            "location": str(net.location),
+            "duration": "under_10",
+            "questions-0-topic": str(net.topic),
+            "questions-0-how_helped": "information",
+        },
+        needs=("series",),
+        done=lambda net: _exists(Registration),
+    ),
+    "registration_visit": Call(
+        "GET", "/portal/registrations/new?visit={visit}", data=(VISIT_INITIALS,)
+    ),
+    "registration_visit_post": Call(
+        "POST",
+        "/portal/registrations/new?visit={visit}",
+        form=lambda net: {
+            "channel": "desk",
+            "duration": "under_10",
+            "questions-0-topic": str(net.topic),
+            "questions-0-how_helped": "referred",
+            "questions-0-outside_body": str(net.outside_body),
+        },
+        data=(VISIT_INITIALS,),
+        done=lambda net: _exists(Registration, Registration.visit_id == net.visit),
+    ),
+    "still_to_register": Call(
+        "GET",
+        "/portal/registrations/to-register",
+        data=(FINISHED_INITIALS,),
+        needs=("finished_visit",),
+    ),
+    "outside_bodies": Call(
+        "GET", "/admin/outside-bodies", data=(OUTSIDE_BODY_NAME,), needs=("outside_body",)
+    ),
+    "outside_body_new": Call("GET", "/admin/outside-bodies/new"),
+    "outside_body_new_post": Call(
+        "POST",
+        "/admin/outside-bodies/new",
+        form=lambda net: {"name": NEW_OUTSIDE_BODY_NAME, "sort_order": "10", "active": "y"},
+        done=lambda net: _exists(OutsideBody, OutsideBody.name == NEW_OUTSIDE_BODY_NAME),
+    ),
+    "outside_body_edit": Call(
+        "GET", "/admin/outside-bodies/{outside_body}/edit", data=(OUTSIDE_BODY_NAME,)
+    ),
+    "outside_body_edit_post": Call(
+        "POST",
+        "/admin/outside-bodies/{outside_body}/edit",
+        form=lambda net: {"name": NEW_OUTSIDE_BODY_NAME, "sort_order": "10", "active": "y"},
+        data=(OUTSIDE_BODY_NAME,),
+        done=lambda net: _get(OutsideBody, net.outside_body).name == NEW_OUTSIDE_BODY_NAME,
+    ),
 }
 
 #   action                    relation   coordinator org_admin staff volunteer
@@ -827,7 +998,43 @@ HTTP_TABLE = [
     ("coordinator_deactivate", (P, U), 303, 404, 403, 403),
     ("coordinator_password", H, 200, 403, 403, 403),
     ("coordinator_password", (P, U), 200, 404, 403, 403),
+    # The desk, for every role alike and with no coordinator exception. Anyone opens a
+    # location's queue and its numbers-only screen (see LISTING_TABLE for what they show);
+    # the provider's and the host's people add someone for the provider's hours; only the
+    # provider takes, finishes and registers its visitor: the host gets 403 (it sees the
+    # visitor), anyone else 404. Everyone registers contacts for their own organisation, at
+    # a location of their own or where it holds hours (another place is not a choice).
+    ("queue_choose", (P, H), 303, 303, 303, 303),
+    ("queue_choose", U, 200, 200, 200, 200),
+    ("visit_add", (P, H), 303, 303, 303, 303),
+    ("visit_add", U, 403, 404, 404, 404),
+    ("take_next", ANY, 303, 303, 303, 303),
+    ("visit_take", P, 303, 303, 303, 303),
+    ("visit_take", H, 403, 403, 403, 403),
+    ("visit_take", U, 404, 404, 404, 404),
+    ("visit_finish", P, 303, 303, 303, 303),
+    ("visit_finish", H, 403, 403, 403, 403),
+    ("visit_finish", U, 404, 404, 404, 404),
+    ("visit_left", P, 303, 303, 303, 303),
+    ("visit_left", H, 403, 403, 403, 403),
+    ("visit_left", U, 404, 404, 404, 404),
+    ("registration_new", ANY, 200, 200, 200, 200),
+    ("registration_new_post", (P, H), 303, 303, 303, 303),
+    ("registration_new_post", U, 422, 422, 422, 422),
+    ("registration_visit", P, 200, 200, 200, 200),
+    ("registration_visit", H, 403, 403, 403, 403),
+    ("registration_visit", U, 404, 404, 404, 404),
+    ("registration_visit_post", P, 303, 303, 303, 303),
+    ("registration_visit_post", H, 403, 403, 403, 403),
+    ("registration_visit_post", U, 404, 404, 404, 404),
+    # Outside bodies are kept by the coordinator, as topics are.
+    ("outside_bodies", ANY, 200, 403, 403, 403),
+    ("outside_body_new", ANY, 200, 403, 403, 403),
+    ("outside_body_new_post", ANY, 303, 403, 403, 403),
+    ("outside_body_edit", ANY, 200, 403, 403, 403),
+    ("outside_body_edit_post", ANY, 303, 403, 403, 403),
 ]
+
 
 REFUSED = {403, 404, 422}
 
@@ -852,7 +1059,7 @@ def test_views(role, relation, action, expected, client, login, net):
     call = CALLS[action]
     login(net.member(role, relation))
     url, form = call.prepare(net)
-    must_not_write = call.method == "GET" or expected in REFUSED
+    must_not_write = call.method == "GET" or expected in REFUSED or relation in call.nothing_for
     before = snapshot() if must_not_write else None
 
     response = client.open(url, method=call.method, data=form)
@@ -886,6 +1093,14 @@ LISTING_TABLE = [
     ("admin_locations", (P, U), Y, N, 403, 403),
     ("users", H, Y, Y, 403, 403),
     ("users", (P, U), Y, N, 403, 403),
+    # A visitor's initials: for the provider whose desk it is and the host of the location;
+    # anyone else sees a count. The screen for the waiting area shows numbers only; the
+    # still-to-register list is the provider's own.
+    ("queue", (P, H), Y, Y, Y, Y),
+    ("queue", U, N, N, N, N),
+    ("queue_display", ANY, N, N, N, N),
+    ("still_to_register", P, Y, Y, Y, Y),
+    ("still_to_register", (H, U), N, N, N, N),
 ]
 
 

@@ -47,6 +47,16 @@ class TopicForm(FlaskForm):
     icon = SelectField(_l("Icon"))
     sort_order = IntegerField(_l("Order"), default=100, minimum=0, maximum=9999)
     active = BooleanField(_l("Active"), default=True)
+    public = BooleanField(
+        _l("Shown to residents (otherwise only a category for registering contacts)"),
+        default=True,
+    )
+
+
+class OutsideBodyForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    sort_order = IntegerField(_l("Order"), default=100, minimum=0, maximum=9999)
+    active = BooleanField(_l("Active"), default=True)
 
 
 class UserForm(FlaskForm):

@@ -7,9 +7,15 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from app import labels
-from app.admin.forms import LocationForm, OrganisationForm, TopicForm, UserForm
+from app.admin.forms import (
+    LocationForm,
+    OrganisationForm,
+    OutsideBodyForm,
+    TopicForm,
+    UserForm,
+)
 from app.extensions import db
-from app.models import Location, Organisation, OrganisationKind, Role, Topic, User
+from app.models import Location, Organisation, OrganisationKind, OutsideBody, Role, Topic, User
 from app.permissions import (
     Action,
     assignable_roles,
@@ -180,6 +186,42 @@ def topic_edit(topic_id: int | None = None):
             flash(_("The topic has been saved."), "success")
             return redirect_to(url_for("admin.topics"))
     return _form_page(form, f"{_('Topic')}: {topic.name_nl}" if topic else _("New topic"))
+
+
+# Outside bodies --------------------------------------------------------------------------
+
+
+@bp.route("/outside-bodies")
+def outside_bodies():
+    """List the bodies outside the network residents are referred to (coordinator)."""
+    require(current_user, Action.MANAGE_NETWORK)
+    items = db.session.scalars(
+        sa.select(OutsideBody).order_by(OutsideBody.sort_order, OutsideBody.name)
+    ).all()
+    return render("admin/outside_bodies.html", bodies=items)
+
+
+@bp.route("/outside-bodies/new", methods=["GET", "POST"])
+@bp.route("/outside-bodies/<int:body_id>/edit", methods=["GET", "POST"])
+def outside_body_edit(body_id: int | None = None):
+    """Add or edit a body outside the network (coordinator)."""
+    body = _get_or_404(OutsideBody, body_id) if body_id else None
+    if body is None:
+        require(current_user, Action.MANAGE_NETWORK)
+    else:
+        authorize(current_user, Action.MANAGE, body)
+    form = OutsideBodyForm(obj=body)
+    if form.validate_on_submit():
+        values = {k: v for k, v in form.data.items() if k != "csrf_token"}
+        try:
+            saved = directory.save(body or OutsideBody(), values)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            flash(_("%(name)s has been saved.", name=saved.name), "success")
+            return redirect_to(url_for("admin.outside_bodies"))
+    heading = f"{_('Outside body')}: {body.name}" if body else _("New outside body")
+    return _form_page(form, heading)
 
 
 # Staff accounts --------------------------------------------------------------------------

@@ -8,6 +8,16 @@ from app.models.booking import (
     OutboxStatus,
 )
 from app.models.course import Course, CourseSession, Enrolment, EnrolmentStatus
+from app.models.desk import (
+    Channel,
+    Duration,
+    HowHelped,
+    OutsideBody,
+    RegisteredQuestion,
+    Registration,
+    Visit,
+    VisitStatus,
+)
 from app.models.feed import FeedBookings, FeedKind, FeedLink, feed_link_series
 from app.models.organisation import Location, Organisation, OrganisationKind
 from app.models.rate_limit import RateLimitCounter
@@ -40,6 +50,14 @@ from app.models.schedule import (
 from app.models.user import Role, User
 
 __all__ = [
+    "Channel",
+    "Duration",
+    "HowHelped",
+    "OutsideBody",
+    "RegisteredQuestion",
+    "Registration",
+    "Visit",
+    "VisitStatus",
     "AuditAction",
     "AuditEntry",
     "Consent",

@@ -31,6 +31,8 @@ class Topic(db.Model):
     icon: Mapped[str] = mapped_column(sa.String(40), default="help")
     sort_order: Mapped[int] = mapped_column(default=100)
     active: Mapped[bool] = mapped_column(default=True)
+    # False: a category for registering contacts only, not offered on residents' pages.
+    public: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     def name(self, locale: str | None = None) -> str:
         """Return the topic's name in the given locale, Dutch when there is none."""

@@ -43,7 +43,7 @@ def prepare_series_form(
         SelectChoice(loc.id, f"{loc.name} ({loc.organisation.name})") for loc in locations
     ]
     topics = db.session.scalars(
-        sa.select(Topic).where(Topic.active).order_by(Topic.sort_order, Topic.name_nl)
+        sa.select(Topic).where(Topic.active, Topic.public).order_by(Topic.sort_order, Topic.name_nl)
     ).all()
     form.topics.choices = [SelectChoice(t.id, topic_name(t)) for t in topics]
     return form

@@ -25,7 +25,7 @@ from app.extensions import db
 from app.i18n import interface_language
 from app.models import ConsultationHours, SeriesStatus, User
 from app.models.booking import BookedVia, Booking, BookingStatus
-from app.services import DomainError
+from app.services import DomainError, visits
 from app.services.schedule import Occurrence, Slot, expand, occurrences
 
 # No look-alikes: without 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B.
@@ -316,7 +316,7 @@ def _move(booking, new_start, *, version, by, now) -> str:
 
 
 def mark(booking: Booking, status: BookingStatus) -> None:
-    """Record whether the resident came (attended / no-show)."""
+    """Record whether the resident came (attended / no-show); who came joins the desk's queue."""
     if status not in (BookingStatus.ATTENDED, BookingStatus.NO_SHOW, BookingStatus.BOOKED):
         raise DomainError(_("This change of status is not possible."))
     if booking.status is BookingStatus.CANCELLED:
@@ -324,6 +324,7 @@ def mark(booking: Booking, status: BookingStatus) -> None:
     booking.status = status
     booking.version += 1
     db.session.flush()
+    visits.attendance_changed(booking)
 
 
 def seats_taken(series_ids: Iterable[int], start: datetime, end: datetime) -> dict:

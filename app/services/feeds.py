@@ -374,7 +374,7 @@ def _public_statement(scope: str) -> sa.Select:
     else:
         names = [
             sa.select(name)
-            .where(Topic.slug == target, Topic.active.is_(sa.true()))
+            .where(Topic.slug == target, Topic.active.is_(sa.true()), Topic.public.is_(sa.true()))
             .scalar_subquery()
             for name in (Topic.name_nl, Topic.name_en)
         ]

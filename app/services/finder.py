@@ -103,7 +103,9 @@ def _window(start: date, end: date) -> tuple[datetime, datetime]:
 def topics() -> list[Topic]:
     return list(
         db.session.scalars(
-            sa.select(Topic).where(Topic.active).order_by(Topic.sort_order, Topic.name_nl)
+            sa.select(Topic)
+            .where(Topic.active, Topic.public)
+            .order_by(Topic.sort_order, Topic.name_nl)
         )
     )
 

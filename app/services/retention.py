@@ -26,6 +26,7 @@ from app.models import (
     Referral,
     ReferralKind,
     ReferralNote,
+    Visit,
 )
 from app.models.referral import OPEN_STATUSES
 from app.services import audit
@@ -41,6 +42,7 @@ class RetentionReport:
     open_referrals_erased: int = 0  # never closed, REFERRAL_OPEN_RETENTION_DAYS after a change
     audit_entries_deleted: int = 0
     rate_limit_counters_deleted: int = 0
+    visit_initials_erased: int = 0  # the desk's initials, once the day is over
 
 
 def erase_bookings(report: RetentionReport) -> None:
@@ -164,6 +166,13 @@ def delete_rate_limit_counters(report: RetentionReport) -> None:
     ).rowcount
 
 
+def erase_visit_initials(report: RetentionReport) -> None:
+    """Erase the initials of visits of earlier days: they only served to call someone."""
+    report.visit_initials_erased += db.session.execute(
+        sa.update(Visit).where(Visit.day < clock.today(), Visit.initials != "").values(initials="")
+    ).rowcount
+
+
 def run() -> RetentionReport:
     """Apply every retention rule in one transaction and say what was erased."""
     report = RetentionReport()
@@ -174,5 +183,6 @@ def run() -> RetentionReport:
         erase_open_referrals(report)
         delete_audit_entries(report)
         delete_rate_limit_counters(report)
+        erase_visit_initials(report)
         db.session.commit()
     return report

@@ -55,6 +55,10 @@ def register(app: Flask) -> None:
         "recurrence_label": labels.RECURRENCE,
         "exception_kind_label": labels.EXCEPTION_KIND,
         "booking_status_label": labels.BOOKING_STATUS,
+        "visit_status_label": labels.VISIT_STATUS,
+        "channel_label": labels.CHANNEL,
+        "duration_label": labels.DURATION,
+        "how_helped_label": labels.HOW_HELPED,
     }.items():
         app.add_template_filter(lambda value, m=mapping: m[value], name)
     app.add_template_global(labels.MONTH_WEEKS, "month_week_labels")
