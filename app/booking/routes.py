@@ -7,7 +7,7 @@ when it changes elsewhere (staff move it), the session must look it up again.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -23,26 +23,12 @@ from app.services import booking as booking_service
 from app.services.booking import ResidentDetails, SlotTaken, StaleBooking
 from app.web import limits
 from app.web.htmx import redirect_to, render
-from app.web.params import in_date_range
+from app.web.params import parse_slot, slot_param
 from app.web.security import personal
 
 bp = Blueprint("booking", __name__)
 
 SESSION_KEY = "appointment"
-
-
-def parse_slot(value: str | None) -> datetime | None:
-    """A slot start from a URL (ISO 8601 in UTC), or None; also None for a date out of range,
-    which no calendar holds and which could not even be moved to another time zone."""
-    try:
-        moment = datetime.fromisoformat((value or "").replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo and in_date_range(moment.date()) else None
-
-
-def slot_param(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
 def _published_series(series_id: int) -> ConsultationHours:

@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import clock
-from app.booking.routes import parse_slot, slot_param
 from app.desk.forms import CancelForm, DeskBookingForm, VersionForm
 from app.extensions import db
 from app.i18n import interface_language
@@ -27,7 +26,7 @@ from app.services import DomainError, finder, mail, notify
 from app.services import booking as booking_service
 from app.services.booking import SlotTaken
 from app.web.htmx import redirect_to, render
-from app.web.params import FIRST_DAY, LAST_DAY, query_date, query_int
+from app.web.params import FIRST_DAY, LAST_DAY, parse_slot, query_date, query_int, slot_param
 
 bp = Blueprint("desk", __name__, url_prefix="/portal")
 

@@ -28,7 +28,6 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 
 from app import clock
-from app.booking.routes import parse_slot, slot_param
 from app.extensions import db
 from app.i18n import interface_language
 from app.models import (
@@ -63,7 +62,7 @@ from app.services.referrals import ConsentAnswers, ReferralDraft
 from app.services.schedule import occurrences
 from app.web.filters import topic_name
 from app.web.htmx import redirect_to, render
-from app.web.params import query_int, whole_number
+from app.web.params import parse_slot, query_int, slot_param, whole_number
 
 bp = Blueprint("referrals", __name__, url_prefix="/portal/referrals")
 labels.register(bp)

@@ -5,7 +5,7 @@ forms use the same limits (app/web/fields.py)."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask import abort, flash, request
 from flask_babel import format_date
@@ -87,3 +87,17 @@ def query_date(name: str, default: date) -> date:
         flash(message, "error")
         return default
     return day
+
+
+def parse_slot(value: str | None) -> datetime | None:
+    """A slot start from a URL (ISO 8601 in UTC), or None; also None for a date out of range,
+    which no calendar holds and which could not even be moved to another time zone."""
+    try:
+        moment = datetime.fromisoformat((value or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo and in_date_range(moment.date()) else None
+
+
+def slot_param(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
