@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
 from app.config import Defaults
-from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from app.extensions import babel, csrf, db, htmx, limiter, migrate
 
 # The autocommit engine: it answers calendar clients' polls and writes rate-limit counts.
 POLL_BIND = "feed_polls"
@@ -106,7 +106,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from app import i18n, transactions
-    from app.auth.session import load_user
+    from app.auth import session as auth_session
     from app.services import rate_limits  # noqa: F401  (registers spreekuur+db://)
     from app.web import filters, security
     from app.web import htmx as htmx_web
@@ -124,10 +124,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
     transactions.end_before_rate_limit_counts(app)  # after the limiter: runs before its count
-    login_manager.init_app(app)
-    login_manager.user_loader(load_user)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message_category = "info"
+    auth_session.init_app(app)
     i18n.init_app(app)
     htmx_web.init_app(app)
     security.init_app(app)

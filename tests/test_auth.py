@@ -1,7 +1,13 @@
 """Logging in and out, and sessions that end when an account changes."""
 
+import hashlib
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app import clock
 from app.extensions import db
-from app.models import Role
+from app.models import LoginSession, Role
 from app.services import accounts
 from tests.conftest import PASSWORD
 
@@ -127,3 +133,99 @@ def test_staff_of_an_organisation_that_left_the_network_cannot_log_in(client, ma
     assert client.get("/portal/").status_code == 302
     response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 422
+
+
+# Login sessions on the server ------------------------------------------------------------
+
+
+def _fresh_client_with(app, cookies: dict[str, str]):
+    """A client on another machine that holds nothing but copies of these cookies."""
+    other = app.test_client()
+    for name, value in cookies.items():
+        other.set_cookie(name, value)
+    return other
+
+
+def _shows_the_login_page(response) -> bool:
+    return response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
+
+
+def test_logout_ends_every_copy_of_the_session_cookie(app, client, make_user, login):
+    """A copy of the session cookie opens the portal until its owner logs out; after the
+    logout the copy gets the login page on any machine."""
+    login(make_user())
+    copied = {"session": client.get_cookie("session").value}
+    assert _fresh_client_with(app, copied).get("/portal/").status_code == 200
+
+    client.post("/auth/logout")
+
+    assert _shows_the_login_page(_fresh_client_with(app, copied).get("/portal/"))
+
+
+def test_logout_ends_every_copy_of_the_remember_cookie(app, client, make_user):
+    """With "keep me logged in" the remember cookie alone opens the portal; after logging
+    out neither a copy of it nor a copy of both cookies does."""
+    user = make_user()
+    response = client.post(
+        "/auth/login", data={"email": user.email, "password": PASSWORD, "remember": "y"}
+    )
+    assert response.status_code == 303
+    session_cookie = client.get_cookie("session").value
+    remember_cookie = client.get_cookie("remember_token").value
+    only_remember = {"remember_token": remember_cookie}
+    assert _fresh_client_with(app, only_remember).get("/portal/").status_code == 200
+
+    client.post("/auth/logout")
+
+    assert _shows_the_login_page(_fresh_client_with(app, only_remember).get("/portal/"))
+    both = {"session": session_cookie, "remember_token": remember_cookie}
+    assert _shows_the_login_page(_fresh_client_with(app, both).get("/portal/"))
+
+
+def test_logging_out_on_one_device_keeps_the_others_logged_in(app, client, make_user, login):
+    """The same member of staff on two computers: logging out on one leaves the other
+    logged in."""
+    user = make_user()
+    desk = app.test_client()
+    login(user)
+    login(user, test_client=desk)
+
+    client.post("/auth/logout")
+
+    assert _shows_the_login_page(client.get("/portal/"))
+    assert desk.get("/portal/").status_code == 200
+
+
+def test_login_session_keeps_only_a_hash_of_its_token(app, client, make_user, login):
+    """The database holds the SHA-256 of the token in the cookie, never the token."""
+    user = make_user()
+    login(user)
+    [row] = db.session.scalars(sa.select(LoginSession)).all()
+    signed = app.session_interface.get_signing_serializer(app)
+    token = signed.loads(client.get_cookie("session").value)["_user_id"]
+    assert row.user_id == user.id and row.session_version == user.session_version
+    assert token not in row.token_hash
+    assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
+
+
+def test_an_unused_login_session_expires(app, client, make_user, login, monkeypatch):
+    """A login session without requests for longer than the session lifetime ends on the
+    server too, also when its cookie is kept."""
+    login(make_user())
+    assert client.get("/portal/").status_code == 200
+    later = clock.now() + app.permanent_session_lifetime + timedelta(minutes=10)
+    monkeypatch.setattr("app.clock.now", lambda: later)
+    assert _shows_the_login_page(client.get("/portal/"))
+
+
+def test_a_used_login_session_lasts_longer_than_its_lifetime(
+    app, client, make_user, login, monkeypatch
+):
+    """Each request moves the end of the login session on, as the session cookie does: a
+    desk that is in use keeps its login."""
+    login(make_user())
+    start = clock.now()
+    step = app.permanent_session_lifetime - timedelta(hours=1)
+    for n in (1, 2, 3):
+        monkeypatch.setattr("app.clock.now", lambda n=n: start + n * step)
+        assert client.get("/portal/").status_code == 200

@@ -4,9 +4,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from app.auth.forms import LoginForm
+from app.auth.session import log_in, log_out
 from app.models import User
 from app.services import accounts
 from app.web import limits
@@ -46,7 +47,7 @@ def login():
         else:
             if user is not None:
                 session.permanent = True
-                login_user(user, remember=form.remember.data)
+                log_in(user, remember=form.remember.data)
                 return redirect_to(_safe_next(request.args.get("next")))
             form.password.errors.append(_("Email address or password is not correct."))
             status = 422
@@ -60,6 +61,6 @@ def login():
 @login_required
 def logout():
     """Log the current user out."""
-    logout_user()
+    log_out()
     flash(_("You are logged out."), "info")
     return redirect_to(url_for("auth.login"))

@@ -47,7 +47,7 @@ from app.models.schedule import (
     Topic,
     series_topic,
 )
-from app.models.user import Role, User
+from app.models.user import LoginSession, Role, User
 
 __all__ = [
     "Channel",
@@ -87,6 +87,7 @@ __all__ = [
     "FeedLink",
     "Location",
     "LocationClosure",
+    "LoginSession",
     "Mode",
     "Organisation",
     "OrganisationKind",
