@@ -49,6 +49,7 @@ def register(app: Flask) -> None:
         click.echo(f"Audit entries deleted: {report.audit_entries_deleted}.")
         click.echo(f"Expired rate-limit counters deleted: {report.rate_limit_counters_deleted}.")
         click.echo(f"Initials of earlier visits erased: {report.visit_initials_erased}.")
+        click.echo(f"Expired login sessions deleted: {report.login_sessions_deleted}.")
 
     @app.cli.command("send-mail")
     def send_mail_command() -> None:

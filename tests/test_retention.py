@@ -1,6 +1,6 @@
 """Personal data of bookings is erased 30 days after the appointment, of referrals 90 days
 after they were closed or 180 days after their last change when they are never closed; counts
-remain. Audit-log entries are deleted after two years."""
+remain. Audit-log entries are deleted after two years, login sessions when they expire."""
 
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -16,6 +16,7 @@ from app.models import (
     BookingStatus,
     ConsentScope,
     EnrolmentStatus,
+    LoginSession,
     OrganisationKind,
     OutboxMessage,
     Referral,
@@ -398,6 +399,29 @@ def test_the_audit_retention_period_is_configurable(app, referral_setup, monkeyp
     set_clock(monkeypatch, T0 + timedelta(days=11))
     assert retention.run().audit_entries_deleted == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+
+
+def test_retention_deletes_expired_login_sessions(
+    app, runner, client, make_user, login, monkeypatch
+):
+    """The daily job deletes the login sessions that have expired on the server; one that
+    still works is kept and goes on working."""
+    user = make_user()
+    set_clock(monkeypatch, T0)
+    login(user)  # not used again: it ends after the session lifetime (14 hours)
+    set_clock(monkeypatch, T0 + timedelta(hours=10))
+    desk = app.test_client()
+    login(user, test_client=desk)
+
+    set_clock(monkeypatch, T0 + timedelta(hours=15))
+    result = runner.invoke(args=["retention"])
+    assert result.exit_code == 0, result.output
+    assert "Expired login sessions deleted: 1." in result.output
+    kept = db.session.scalars(sa.select(LoginSession.created_at)).all()
+    assert kept == [T0 + timedelta(hours=10)]
+    assert desk.get("/portal/").status_code == 200
+
+    assert "Expired login sessions deleted: 0." in runner.invoke(args=["retention"]).output
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 What stays is anonymous: that a booking existed, when, for which hours, and whether the
 resident came, so counts remain possible. The same for referrals: who referred to whom, on
 which topic, and how it ended (or that it never ended). Old audit-log entries are deleted,
-and so are rate-limit counters whose window has ended.
+and so are rate-limit counters whose window has ended and expired login sessions.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from app.models import (
     Visit,
 )
 from app.models.referral import OPEN_STATUSES
-from app.services import audit
+from app.services import audit, login_sessions
 from app.services.referrals import erase_personal_data
 from app.transactions import writing
 
@@ -43,6 +43,7 @@ class RetentionReport:
     audit_entries_deleted: int = 0
     rate_limit_counters_deleted: int = 0
     visit_initials_erased: int = 0  # the desk's initials, once the day is over
+    login_sessions_deleted: int = 0
 
 
 def erase_bookings(report: RetentionReport) -> None:
@@ -173,6 +174,11 @@ def erase_visit_initials(report: RetentionReport) -> None:
     ).rowcount
 
 
+def delete_expired_login_sessions(report: RetentionReport) -> None:
+    """Delete the login sessions that have expired: they can never be used again."""
+    report.login_sessions_deleted += login_sessions.delete_expired(clock.now())
+
+
 def run() -> RetentionReport:
     """Apply every retention rule in one transaction and say what was erased."""
     report = RetentionReport()
@@ -184,5 +190,6 @@ def run() -> RetentionReport:
         delete_audit_entries(report)
         delete_rate_limit_counters(report)
         erase_visit_initials(report)
+        delete_expired_login_sessions(report)
         db.session.commit()
     return report
