@@ -31,6 +31,8 @@ cmd="${1:-}"
 shift || true
 case "$cmd" in
   run)
+    # Links in mail lead to the development server (PUBLIC_URL is required outside tests).
+    export SPREEKUUR_PUBLIC_URL="${SPREEKUUR_PUBLIC_URL:-http://127.0.0.1:5000}"
     setup
     "$VENV/bin/flask" db upgrade
     "$VENV/bin/flask" demo-data --if-empty

@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 from sqlalchemy import event
@@ -13,12 +14,14 @@ from app.extensions import babel, csrf, db, htmx, limiter, migrate
 
 # The autocommit engine: it answers calendar clients' polls and writes rate-limit counts.
 POLL_BIND = "feed_polls"
+DEVELOPMENT_URL = "http://127.0.0.1:5000"  # the development server of ./dev.sh run
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Create and configure the Spreekuur application."""
     app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
     _load_config(app, test_config)
+    _settle_public_url(app)
     _init_extensions(app)
     _register_url_converters(app)
     _register_blueprints(app)
@@ -59,6 +62,31 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
         # The counts must be shared by every worker: in the database, on the autocommit
         # engine. An in-memory database has no second connection and no second worker.
         app.config["RATELIMIT_STORAGE_URI"] = "memory://" if _in_memory(uri) else "spreekuur+db://"
+
+
+def _settle_public_url(app: Flask) -> None:
+    """Check PUBLIC_URL, which every link in a message is built on.
+
+    PUBLIC_URL is required in production (neither testing nor debugging); otherwise it
+    defaults to the development server.
+    """
+    production = not app.config["TESTING"] and not app.config["DEBUG"]
+    public_url = (app.config.get("PUBLIC_URL") or "").strip().rstrip("/")
+    if not public_url:
+        if production:
+            raise RuntimeError(
+                "PUBLIC_URL is required in production: set it to the address residents use, "
+                "e.g. SPREEKUUR_PUBLIC_URL=https://spreekuur.example.org in the environment "
+                "or PUBLIC_URL = '...' in instance/config.py. Links in mail are built on it."
+            )
+        public_url = DEVELOPMENT_URL
+    parts = urlsplit(public_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise RuntimeError(
+            f"PUBLIC_URL must be an http:// or https:// address with a host name, such as "
+            f"https://spreekuur.example.org; it is {public_url!r}."
+        )
+    app.config["PUBLIC_URL"] = public_url
 
 
 def _in_memory(url: str) -> bool:

@@ -20,7 +20,9 @@ class Defaults:
     TIMEZONE = "Europe/Amsterdam"
     LANGUAGE_COOKIE = "spreekuur_lang"
     NETWORK_NAME = "Spreekuur"
-    # The address residents use, for links in mail sent outside a request (e.g. from cron).
+    # The address residents use (e.g. https://spreekuur.example.org). Every link in a message
+    # is built on it, never on the Host header of a request. Required in production; when
+    # testing or debugging it defaults to the development server.
     PUBLIC_URL = None
     # Personal fields of a booking are erased this many days after the appointment.
     BOOKING_RETENTION_DAYS = 30

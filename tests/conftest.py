@@ -3,6 +3,7 @@ clients, a login helper and factories for the domain objects."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import secrets
@@ -50,6 +51,8 @@ def _test_config(url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": None,
+        # The address in links in messages (the test client's default host).
+        "PUBLIC_URL": "http://localhost",
         # Hashing is not what these tests are about; scrypt would cost ~80 ms per account.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
         # Tests read the outbox as the change left it; the tests of sending after a
@@ -125,27 +128,30 @@ class FreshContextClient(FlaskClient):
         return response
 
 
-@pytest.fixture
-def app(database_url):
-    app = create_app(_test_config(database_url))
+@contextlib.contextmanager
+def app_in_context(database_url: str, **settings):
+    """The app with these settings over the test configuration, in an application context;
+    the database is emptied afterwards."""
+    app = create_app({**_test_config(database_url), **settings})
     app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
         db.session.remove()
         _clear(db.engine)
         dispose_engines()
+
+
+@pytest.fixture
+def app(database_url):
+    with app_in_context(database_url) as app:
+        yield app
 
 
 @pytest.fixture
 def csrf_app(database_url):
     """The app with CSRF protection on, as in production."""
-    app = create_app({**_test_config(database_url), "WTF_CSRF_ENABLED": True})
-    app.test_client_class = FreshContextClient
-    with app.app_context():
+    with app_in_context(database_url, WTF_CSRF_ENABLED=True) as app:
         yield app
-        db.session.remove()
-        _clear(db.engine)
-        dispose_engines()
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ residents to contact. Messages go through the outbox (see ``app.services.mail``)
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, render_template, url_for
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -16,18 +18,17 @@ from app.services import ical, mail
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for a message: PUBLIC_URL when set, else the current request's host.
+    """An absolute link for a message, a calendar or a printout, on PUBLIC_URL.
 
-    Outside a request (cron, command line) PUBLIC_URL is what residents can reach.
+    Never on the current request's host: whoever sends a request chooses its Host header.
+    The same inside a request and outside one (cron, command line).
     """
-    base = current_app.config.get("PUBLIC_URL")
-    if has_request_context():
-        if base:
-            return base.rstrip("/") + url_for(endpoint, **values)
-        return url_for(endpoint, _external=True, **values)
-    base = base or "http://127.0.0.1:5000"
-    with current_app.test_request_context(base_url=base):
-        return url_for(endpoint, _external=True, **values)
+    public = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(
+        public.netloc, script_name=public.path or "/", url_scheme=public.scheme
+    )
+    current_app.inject_url_defaults(endpoint, values)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def _queue(booking: Booking, subject: str, template: str, *, with_ics: bool, **context) -> None:

@@ -40,7 +40,16 @@ def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, code)
 
 
+def public_address(endpoint: str, **values) -> str:
+    """A page's address on PUBLIC_URL as a resident types it, e.g.
+    'spreekuur.example.org/afspraak'."""
+    from app.services.notify import external_url
+
+    return external_url(endpoint, **values).split("://", 1)[1]
+
+
 def register(app: Flask) -> None:
+    app.add_template_global(public_address)
     app.add_template_filter(language_name)
     app.add_template_filter(format_day)
     app.add_template_filter(format_short_date)

@@ -82,9 +82,11 @@ def app(csrf_app):
 def live_server(app) -> Iterator[str]:
     """Serve the app on a free local port in a background thread; yield its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = url  # links in mail and feeds lead back to this server
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield url
     server.shutdown()
     thread.join(timeout=10)
     server.server_close()

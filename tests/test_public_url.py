@@ -1,0 +1,140 @@
+"""The Host header of a request never decides a link: links in messages are built on
+PUBLIC_URL, which production requires.
+
+In this module ``app`` is configured as in production.
+"""
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from app import clock, create_app
+from app.extensions import db
+from app.models import OutboxMessage
+from tests.conftest import _test_config, app_in_context
+
+PUBLIC_URL = "https://spreekuur.example.org"
+PUBLIC_HOST = "spreekuur.example.org"
+EVIL = "evil.example"
+PRODUCTION = {
+    "TESTING": False,
+    "DEBUG": False,
+    "WTF_CSRF_ENABLED": True,
+    "PUBLIC_URL": PUBLIC_URL,
+}
+# A request as the proxy passes it on: the Host header unchanged, the client's address and
+# scheme added.
+VIA_PROXY = {
+    "Host": PUBLIC_HOST,
+    "X-Forwarded-For": "203.0.113.7",
+    "X-Forwarded-Proto": "https",
+    "Referer": f"{PUBLIC_URL}/",
+}
+
+
+@pytest.fixture
+def app(database_url):
+    with app_in_context(database_url, **PRODUCTION) as app:
+        yield app
+
+
+def config_for(**settings) -> dict:
+    """The settings of an app made only to look at its configuration."""
+    return {**_test_config("sqlite://"), **settings}
+
+
+@pytest.fixture
+def series(make_series):
+    return make_series(
+        weekdays="0,1,2,3,4,5,6",
+        start_date=clock.today() - timedelta(days=7),
+        start_time=time(14, 0),
+        end_time=time(15, 0),
+    )
+
+
+def book_url(series) -> str:
+    day = clock.today() + timedelta(days=2)
+    slot = datetime.combine(day, series.start_time, ZoneInfo("Europe/Amsterdam"))
+    return f"/spreekuren/{series.id}/afspraak?tijd={slot.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
+
+
+def resident_form(**overrides) -> dict:
+    data = {"name": "Fatima", "email": "fatima@example.org", "language": "en"}
+    data.update(overrides)
+    return data
+
+
+def csrf_token(response) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.text)
+    return match.group(1) if match else ""
+
+
+def queued_mail() -> list[str]:
+    return db.session.scalars(sa.select(OutboxMessage.body)).all()
+
+
+# Links in messages -----------------------------------------------------------------------------
+
+
+def test_a_booking_through_the_proxy_mails_a_link_on_the_public_address(client, series):
+    """A booking through the proxy queues a confirmation whose link is on PUBLIC_URL; a
+    forwarded host name is not used."""
+    headers = {**VIA_PROXY, "X-Forwarded-Host": EVIL}
+    form = client.get(book_url(series), headers=headers)
+    assert form.status_code == 200
+    response = client.post(
+        book_url(series), headers=headers, data=resident_form(csrf_token=csrf_token(form))
+    )
+    assert response.status_code == 303, response.text
+    [body] = queued_mail()
+    assert f"{PUBLIC_URL}/afspraak/link/" in body
+    assert EVIL not in body
+
+
+def test_a_development_app_without_public_url_links_to_the_development_server(database_url, series):
+    """Testing or debugging without PUBLIC_URL (as the demo once ran), a booking sent with
+    Host: evil.example mails a link to the development server, and the printed card names
+    it too: never that host."""
+    url = book_url(series)  # before the other app's context: the series is of this one
+    with app_in_context(database_url, PUBLIC_URL=None) as development:
+        client = development.test_client()
+        evil = {"Host": EVIL}
+        response = client.post(url, headers=evil, data=resident_form())
+        assert response.status_code == 303, response.text
+        [body] = queued_mail()
+        assert EVIL not in body
+        assert "http://127.0.0.1:5000/afspraak/link/" in body
+        card = client.get("/afspraak/mijn/kaart", headers=evil).text
+        assert EVIL not in card
+        assert "127.0.0.1:5000/afspraak " in card
+
+
+# Starting in production ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("public_url", [None, ""])
+def test_production_does_not_start_without_public_url(public_url):
+    """Without PUBLIC_URL the app refuses to start in production, and says what to set."""
+    with pytest.raises(RuntimeError, match="PUBLIC_URL is required in production") as error:
+        create_app(config_for(**{**PRODUCTION, "PUBLIC_URL": public_url}))
+    assert "SPREEKUUR_PUBLIC_URL" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "public_url", ["spreekuur.example.org", "ftp://spreekuur.example.org", "https://"]
+)
+def test_production_does_not_start_with_a_public_url_that_is_no_web_address(public_url):
+    """PUBLIC_URL must be an http or https address with a host name."""
+    with pytest.raises(RuntimeError, match="PUBLIC_URL must be"):
+        create_app(config_for(**{**PRODUCTION, "PUBLIC_URL": public_url}))
+
+
+def test_debugging_starts_without_public_url():
+    """On a developer's machine (debug) the app starts without PUBLIC_URL and links to the
+    development server."""
+    app = create_app(config_for(TESTING=False, DEBUG=True, PUBLIC_URL=None))
+    assert app.config["PUBLIC_URL"] == "http://127.0.0.1:5000"
