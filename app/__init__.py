@@ -15,6 +15,7 @@ from app.extensions import babel, csrf, db, htmx, limiter, migrate
 # The autocommit engine: it answers calendar clients' polls and writes rate-limit counts.
 POLL_BIND = "feed_polls"
 DEVELOPMENT_URL = "http://127.0.0.1:5000"  # the development server of ./dev.sh run
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -65,7 +66,8 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
 
 
 def _settle_public_url(app: Flask) -> None:
-    """Check PUBLIC_URL, which every link in a message is built on.
+    """Check PUBLIC_URL, which every link in a message is built on, and derive from it the
+    host names the app answers to when they are not set.
 
     PUBLIC_URL is required in production (neither testing nor debugging); otherwise it
     defaults to the development server.
@@ -87,6 +89,15 @@ def _settle_public_url(app: Flask) -> None:
             f"https://spreekuur.example.org; it is {public_url!r}."
         )
     app.config["PUBLIC_URL"] = public_url
+
+    trusted = app.config.get("TRUSTED_HOSTS")
+    if isinstance(trusted, str):  # e.g. SPREEKUUR_TRUSTED_HOSTS="a.example, b.example"
+        trusted = [host.strip() for host in trusted.split(",") if host.strip()]
+    elif trusted is None and production:
+        trusted = [parts.hostname]
+        if parts.hostname in LOOPBACK_HOSTS:
+            trusted += [host for host in LOOPBACK_HOSTS if host != parts.hostname]
+    app.config["TRUSTED_HOSTS"] = trusted
 
 
 def _in_memory(url: str) -> bool:

@@ -24,6 +24,9 @@ class Defaults:
     # is built on it, never on the Host header of a request. Required in production; when
     # testing or debugging it defaults to the development server.
     PUBLIC_URL = None
+    # The host names the app answers to; a request for another gets 400. Unless set, in
+    # production the host of PUBLIC_URL (and localhost and 127.0.0.1 for a loopback address).
+    TRUSTED_HOSTS = None
     # Personal fields of a booking are erased this many days after the appointment.
     BOOKING_RETENTION_DAYS = 30
     # Personal data of a referral (and the receiver's notes) is erased this many days after

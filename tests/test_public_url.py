@@ -1,5 +1,5 @@
 """The Host header of a request never decides a link: links in messages are built on
-PUBLIC_URL, which production requires.
+PUBLIC_URL, which production requires. Production answers only for its own host names.
 
 In this module ``app`` is configured as in production.
 """
@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from flask import request
 
 from app import clock, create_app
 from app.extensions import db
-from app.models import OutboxMessage
+from app.models import Booking, OutboxMessage
 from tests.conftest import _test_config, app_in_context
 
 PUBLIC_URL = "https://spreekuur.example.org"
@@ -77,7 +78,25 @@ def queued_mail() -> list[str]:
     return db.session.scalars(sa.select(OutboxMessage.body)).all()
 
 
+def bookings() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Booking))
+
+
 # Links in messages -----------------------------------------------------------------------------
+
+
+def test_a_booking_sent_with_another_host_is_refused_and_mails_nothing(client, series):
+    """Someone who sends Host: evil.example gets 400 for the form and for the booking:
+    nothing is booked and no mail is queued, so no mail carries that host."""
+    evil = {**VIA_PROXY, "Host": EVIL, "Referer": f"https://{EVIL}/"}
+    form = client.get(book_url(series), headers=evil)
+    assert form.status_code == 400
+    response = client.post(
+        book_url(series), headers=evil, data=resident_form(csrf_token=csrf_token(form))
+    )
+    assert response.status_code == 400
+    assert bookings() == 0
+    assert not any(EVIL in body for body in queued_mail())
 
 
 def test_a_booking_through_the_proxy_mails_a_link_on_the_public_address(client, series):
@@ -135,6 +154,49 @@ def test_production_does_not_start_with_a_public_url_that_is_no_web_address(publ
 
 def test_debugging_starts_without_public_url():
     """On a developer's machine (debug) the app starts without PUBLIC_URL and links to the
-    development server."""
+    development server; no host names are enforced."""
     app = create_app(config_for(TESTING=False, DEBUG=True, PUBLIC_URL=None))
     assert app.config["PUBLIC_URL"] == "http://127.0.0.1:5000"
+    assert app.config["TRUSTED_HOSTS"] is None
+
+
+# Trusted hosts ---------------------------------------------------------------------------------
+
+
+def test_a_request_for_another_host_gets_400(client):
+    """Production answers only for the host of PUBLIC_URL; any other Host gets 400."""
+    assert client.get("/", headers={"Host": PUBLIC_HOST}).status_code == 200
+    assert client.get("/", headers=VIA_PROXY).status_code == 200
+    for host in (EVIL, "localhost", f"{PUBLIC_HOST}.{EVIL}"):
+        response = client.get("/", headers={"Host": host})
+        assert response.status_code == 400, host
+        assert response.text == "Deze website is niet te bereiken op dit adres.\n"
+
+
+@pytest.mark.parametrize(
+    ("public_url", "trusted"),
+    [
+        ("https://spreekuur.example.org", ["spreekuur.example.org"]),
+        ("http://127.0.0.1:5000", ["127.0.0.1", "localhost"]),
+        ("http://localhost:8000/", ["localhost", "127.0.0.1"]),
+    ],
+)
+def test_production_trusts_the_host_of_public_url(public_url, trusted):
+    """By default the trusted hosts are PUBLIC_URL's host, with localhost and 127.0.0.1 both
+    when that is the machine itself."""
+    app = create_app(config_for(**{**PRODUCTION, "PUBLIC_URL": public_url}))
+    assert app.config["TRUSTED_HOSTS"] == trusted
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["www.example.org, spreekuur.example.org", ["www.example.org", "spreekuur.example.org"]],
+)
+def test_trusted_hosts_can_be_set(setting):
+    """TRUSTED_HOSTS is a list, or a comma-separated string (as from the environment)."""
+    app = create_app(config_for(**PRODUCTION, TRUSTED_HOSTS=setting))
+    assert app.config["TRUSTED_HOSTS"] == ["www.example.org", "spreekuur.example.org"]
+    client = app.test_client()
+    app.add_url_rule("/host", "host", lambda: request.host)
+    assert client.get("/host", headers={"Host": "www.example.org"}).text == "www.example.org"
+    assert client.get("/host", headers={"Host": EVIL}).status_code == 400

@@ -1,9 +1,14 @@
 """Error pages: a full page normally, a small fragment for htmx fragment requests."""
 
-from flask import Flask
+from flask import Flask, Response
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, TooManyRequests
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    SecurityError,
+    TooManyRequests,
+)
 
 from app.extensions import db
 from app.web import limits
@@ -42,6 +47,15 @@ def register(app: Flask) -> None:
             400,
             _("Please try again"),
             _("This form was open too long or was sent twice. Go back, reload and try again."),
+        )
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(_error: SecurityError):
+        # A Host outside TRUSTED_HOSTS: no page can be built for it, not even its links.
+        return Response(
+            _("This website cannot be reached at this address.") + "\n",
+            status=400,
+            mimetype="text/plain",
         )
 
     @app.errorhandler(HTTPException)
