@@ -66,8 +66,8 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
 
 
 def _settle_public_url(app: Flask) -> None:
-    """Check PUBLIC_URL, which every link in a message is built on, and derive from it the
-    host names the app answers to when they are not set.
+    """Check PUBLIC_URL, which every link in a message is built on, and derive from it what
+    was not set: the host names the app answers to and whether cookies need https.
 
     PUBLIC_URL is required in production (neither testing nor debugging); otherwise it
     defaults to the development server.
@@ -98,6 +98,10 @@ def _settle_public_url(app: Flask) -> None:
         if parts.hostname in LOOPBACK_HOSTS:
             trusted += [host for host in LOOPBACK_HOSTS if host != parts.hostname]
     app.config["TRUSTED_HOSTS"] = trusted
+
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config.get(key) is None:
+            app.config[key] = parts.scheme == "https"
 
 
 def _in_memory(url: str) -> bool:

@@ -13,6 +13,9 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Cookies only over https: unless set, True when PUBLIC_URL is an https address.
+    SESSION_COOKIE_SECURE = None
+    REMEMBER_COOKIE_SECURE = None
     WTF_CSRF_TIME_LIMIT = None  # no time limits on forms (WCAG 2.2.1)
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"

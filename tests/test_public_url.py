@@ -1,5 +1,6 @@
 """The Host header of a request never decides a link: links in messages are built on
-PUBLIC_URL, which production requires. Production answers only for its own host names.
+PUBLIC_URL, which production requires. Production answers only for its own host names and
+sends its cookies over https only.
 
 In this module ``app`` is configured as in production.
 """
@@ -15,7 +16,7 @@ from flask import request
 from app import clock, create_app
 from app.extensions import db
 from app.models import Booking, OutboxMessage
-from tests.conftest import _test_config, app_in_context
+from tests.conftest import PASSWORD, _test_config, app_in_context
 
 PUBLIC_URL = "https://spreekuur.example.org"
 PUBLIC_HOST = "spreekuur.example.org"
@@ -200,3 +201,44 @@ def test_trusted_hosts_can_be_set(setting):
     app.add_url_rule("/host", "host", lambda: request.host)
     assert client.get("/host", headers={"Host": "www.example.org"}).text == "www.example.org"
     assert client.get("/host", headers={"Host": EVIL}).status_code == 400
+
+
+# Cookies ---------------------------------------------------------------------------------------
+
+
+def test_cookies_are_secure_with_an_https_public_url(client, make_user):
+    """With an https PUBLIC_URL the session and remember cookies go over https only (and
+    stay HTTP-only and SameSite=Lax)."""
+    user = make_user()
+    form = client.get("/auth/login", headers=VIA_PROXY)
+    response = client.post(
+        "/auth/login",
+        headers=VIA_PROXY,
+        data={
+            "email": user.email,
+            "password": PASSWORD,
+            "remember": "y",
+            "csrf_token": csrf_token(form),
+        },
+    )
+    assert response.status_code == 303, response.text
+    cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+    assert set(cookies) >= {"session", "remember_token"}
+    for name in ("session", "remember_token"):
+        assert "; Secure" in cookies[name], cookies[name]
+        assert "; HttpOnly" in cookies[name] and "; SameSite=Lax" in cookies[name]
+
+
+@pytest.mark.parametrize(
+    ("settings", "session_secure", "remember_secure"),
+    [
+        ({"PUBLIC_URL": "http://127.0.0.1:5000"}, False, False),
+        ({"SESSION_COOKIE_SECURE": False}, False, True),
+        ({"PUBLIC_URL": "http://127.0.0.1:5000", "REMEMBER_COOKIE_SECURE": True}, False, True),
+    ],
+)
+def test_secure_cookies_follow_public_url_unless_set(settings, session_secure, remember_secure):
+    """Over plain http the cookies cannot be secure; a setting of its own always wins."""
+    app = create_app(config_for(**{**PRODUCTION, **settings}))
+    assert app.config["SESSION_COOKIE_SECURE"] is session_secure
+    assert app.config["REMEMBER_COOKIE_SECURE"] is remember_secure
