@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Defaults
 from app.extensions import babel, csrf, db, htmx, limiter, migrate
@@ -23,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
     _load_config(app, test_config)
     _settle_public_url(app)
+    _trust_proxies(app)
     _init_extensions(app)
     _register_url_converters(app)
     _register_blueprints(app)
@@ -102,6 +104,14 @@ def _settle_public_url(app: Flask) -> None:
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if app.config.get(key) is None:
             app.config[key] = parts.scheme == "https"
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PROXY_FIX_X_FOR proxies, take the client's address and scheme from the
+    X-Forwarded-For and X-Forwarded-Proto headers they add (never the forwarded host)."""
+    proxies = int(app.config.get("PROXY_FIX_X_FOR") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
 def _in_memory(url: str) -> bool:

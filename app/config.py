@@ -30,6 +30,10 @@ class Defaults:
     # The host names the app answers to; a request for another gets 400. Unless set, in
     # production the host of PUBLIC_URL (and localhost and 127.0.0.1 for a loopback address).
     TRUSTED_HOSTS = None
+    # The number of proxies in front of the app (1 behind one TLS-terminating proxy): the
+    # client's address and scheme are taken from the X-Forwarded-For and X-Forwarded-Proto
+    # headers they add. 0: the app faces the clients itself.
+    PROXY_FIX_X_FOR = 0
     # Personal fields of a booking are erased this many days after the appointment.
     BOOKING_RETENTION_DAYS = 30
     # Personal data of a referral (and the receiver's notes) is erased this many days after

@@ -1,8 +1,9 @@
 """The Host header of a request never decides a link: links in messages are built on
-PUBLIC_URL, which production requires. Production answers only for its own host names and
-sends its cookies over https only.
+PUBLIC_URL, which production requires. Production answers only for its own host names,
+sends its cookies over https only and, behind its proxy, sees the client's address and the
+scheme the client used.
 
-In this module ``app`` is configured as in production.
+In this module ``app`` is configured as in production, behind one TLS-terminating proxy.
 """
 
 import re
@@ -26,6 +27,7 @@ PRODUCTION = {
     "DEBUG": False,
     "WTF_CSRF_ENABLED": True,
     "PUBLIC_URL": PUBLIC_URL,
+    "PROXY_FIX_X_FOR": 1,
 }
 # A request as the proxy passes it on: the Host header unchanged, the client's address and
 # scheme added.
@@ -242,3 +244,15 @@ def test_secure_cookies_follow_public_url_unless_set(settings, session_secure, r
     app = create_app(config_for(**{**PRODUCTION, **settings}))
     assert app.config["SESSION_COOKIE_SECURE"] is session_secure
     assert app.config["REMEMBER_COOKIE_SECURE"] is remember_secure
+
+
+# Behind the proxy ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("proxies", "seen"), [(1, "203.0.113.7 https"), (0, "127.0.0.1 http")])
+def test_behind_the_proxy_the_client_address_and_scheme_are_the_clients(proxies, seen):
+    """With PROXY_FIX_X_FOR set to the number of proxies the app sees the client's address
+    and https, as the proxy forwards them; without it, forwarded headers are not believed."""
+    app = create_app(config_for(**{**PRODUCTION, "PROXY_FIX_X_FOR": proxies}))
+    app.add_url_rule("/seen", "seen", lambda: f"{request.remote_addr} {request.scheme}")
+    assert app.test_client().get("/seen", headers=VIA_PROXY).text == seen
