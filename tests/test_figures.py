@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -340,3 +340,124 @@ def test_municipality_admin_sees_the_network(client, login, desk, make_org, make
     assert totals(page)["Contacts"] == 4
     admin = client.get("/admin/").get_data(as_text=True)
     assert 'href="/portal/figures"' in admin
+
+
+def test_demo_data_has_a_year_of_registrations(app, runner):
+    """``flask demo-data`` registers a year of contacts at every place where hours are held,
+    so the figures show a picture on a fresh database; the rows are inserted in bulk."""
+    import time as timer
+
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import ConsultationHours, RegisteredQuestion, Registration
+
+    started = timer.perf_counter()
+    result = runner.invoke(args=["demo-data"])
+    assert result.exit_code == 0, result.output
+    assert timer.perf_counter() - started < 30
+
+    contacts = db.session.scalar(sa.select(sa.func.count()).select_from(Registration))
+    questions = db.session.scalar(sa.select(sa.func.count()).select_from(RegisteredQuestion))
+    first, last = db.session.execute(
+        sa.select(sa.func.min(Registration.day), sa.func.max(Registration.day))
+    ).one()
+    assert contacts > 1000 and questions > contacts
+    assert (last - first).days > 350
+    places = set(db.session.scalars(sa.select(ConsultationHours.location_id)))
+    registered = set(db.session.scalars(sa.select(Registration.location_id).distinct()))
+    assert registered == places
+    mismatched = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(RegisteredQuestion)
+        .join(Registration)
+        .where(
+            sa.or_(
+                RegisteredQuestion.day != Registration.day,
+                RegisteredQuestion.location_id != Registration.location_id,
+                RegisteredQuestion.organisation_id != Registration.organisation_id,
+            )
+        )
+    )
+    assert mismatched == 0
+    network = figures.figures(Scope.of(None), figures.period_for("year", last), "nl")
+    assert network.contacts > 0 and len(network.locations) == len(places)
+
+
+def test_referrals_close_the_loop_and_appointments_count_per_series(app, desk, monkeypatch):
+    """Referrals written in the period, by the other organisation and their status now; the
+    days to the first contact; appointments booked, attended and not attended per series
+    and provider (cancelled ones left out), over the DST change."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import BookingStatus, Referral, ReferralStatus
+    from app.services import booking as booking_service
+    from app.services import referrals
+    from app.services.booking import ResidentDetails
+    from tests.referral_helpers import write_signpost, write_warm
+
+    def written(referral, moment):
+        db.session.execute(
+            sa.update(Referral).where(Referral.id == referral.id).values(created_at=moment)
+        )
+        db.session.commit()
+
+    monkeypatch.setattr(clock, "now", lambda: at(date(2026, 10, 26), 10))
+    warm = write_warm(desk.staff, desk.partner, desk.toeslagen)
+    written(warm, at(date(2026, 10, 26), 10))
+    monkeypatch.setattr(clock, "now", lambda: at(date(2026, 10, 29), 10))
+    referrals.update(warm, desk.partner_staff, ReferralStatus.IN_CONTACT)
+    monkeypatch.setattr(clock, "now", lambda: at(date(2026, 11, 3), 10))
+    referrals.update(warm, desk.partner_staff, ReferralStatus.DONE)
+    db.session.commit()
+    written(write_signpost(desk.staff, desk.partner, desk.digid), at(date(2026, 10, 30), 9))
+    back = write_warm(desk.partner_staff, desk.library, desk.digid)
+    written(back, at(date(2026, 11, 1), 0, 30))  # 23:30 UTC on 31 October
+    written(write_warm(desk.staff, desk.partner, desk.uwv), at(date(2026, 11, 2), 9))
+
+    series = db.session.scalars(
+        sa.select(figures.ConsultationHours).where(
+            figures.ConsultationHours.provider_id == desk.partner.id
+        )
+    ).one()
+    made = []
+    # Tuesday 27 October 14:00 in Amsterdam is 13:00 UTC (winter time since Sunday).
+    for minute, status in [
+        (0, BookingStatus.ATTENDED),
+        (30, BookingStatus.NO_SHOW),
+        (60, BookingStatus.BOOKED),
+        (90, BookingStatus.CANCELLED),
+    ]:
+        start = datetime(2026, 10, 27, 13, 0, tzinfo=UTC) + timedelta(minutes=minute)
+        booking, _token = booking_service.book(
+            series,
+            start,
+            ResidentDetails(name="A.B.", phone="06 12345678"),
+            now=datetime(2026, 10, 20, 9, 0, tzinfo=UTC),
+        )
+        made.append((booking, status))
+    db.session.commit()
+    for booking, status in made:
+        booking.status = status
+        if status is BookingStatus.CANCELLED:
+            booking.seat = None
+    db.session.commit()
+    period = figures.period_for("range", FIRST, LAST)
+
+    library = figures.referrals(Scope.of(desk.library), period)
+    partner = figures.referrals(Scope.of(desk.partner), period)
+    by_series, by_provider = figures.appointments(Scope.of(desk.maarssen), period)
+
+    assert (library.sent_total, library.received_total) == (2, 1)
+    [sent] = library.sent
+    assert (sent.organisation, sent.total) == ("Geldpunt", 2)
+    assert sent.by_status == {ReferralStatus.DONE: 1, ReferralStatus.SIGNPOSTED: 1}
+    assert library.received[0].by_status == {ReferralStatus.RECEIVED: 1}
+    assert library.days_to_first_contact is None
+    assert partner.received_total == 2 and partner.contacted == 1
+    assert partner.days_to_first_contact == pytest.approx(3.0)
+    assert figures.referrals(Scope.of(desk.maarssen), period) is None
+    assert [(r.booked, r.attended, r.no_show) for r in by_series] == [(3, 1, 1)]
+    assert [(r.label, r.booked) for r in by_provider] == [("Geldpunt", 3)]
+    assert figures.appointments(Scope.of(desk.breukelen), period) == ([], [])
