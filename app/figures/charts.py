@@ -48,6 +48,7 @@ def _config(chart_class, title: str, **options):
         width=800,
         height=options.pop("height", 400),
         margin=12,
+        explicit_size=True,
         truncate_label=-1,
         **options,
     )
