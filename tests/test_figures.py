@@ -391,7 +391,7 @@ def test_referrals_close_the_loop_and_appointments_count_per_series(app, desk, m
     import sqlalchemy as sa
 
     from app.extensions import db
-    from app.models import BookingStatus, Referral, ReferralStatus
+    from app.models import BookingStatus, ConsultationHours, Referral, ReferralStatus
     from app.services import booking as booking_service
     from app.services import referrals
     from app.services.booking import ResidentDetails
@@ -417,9 +417,7 @@ def test_referrals_close_the_loop_and_appointments_count_per_series(app, desk, m
     written(write_warm(desk.staff, desk.partner, desk.uwv), at(date(2026, 11, 2), 9))
 
     series = db.session.scalars(
-        sa.select(figures.ConsultationHours).where(
-            figures.ConsultationHours.provider_id == desk.partner.id
-        )
+        sa.select(ConsultationHours).where(ConsultationHours.provider_id == desk.partner.id)
     ).one()
     made = []
     # Tuesday 27 October 14:00 in Amsterdam is 13:00 UTC (winter time since Sunday).

@@ -8,6 +8,7 @@ all, only the chart's own inline style.
 
 from __future__ import annotations
 
+import math
 from xml.etree import ElementTree
 
 import pygal
@@ -27,11 +28,11 @@ STYLE = Style(
     foreground_subtle="#555555",
     colors=("#1d5f8a", "#c0541a", "#2e7d32", "#6a1b9a"),
     font_family="system-ui, sans-serif",
-    label_font_size=14,
-    major_label_font_size=14,
-    title_font_size=18,
-    legend_font_size=14,
-    value_font_size=14,
+    label_font_size=20,
+    major_label_font_size=20,
+    title_font_size=24,
+    legend_font_size=20,
+    value_font_size=20,
 )
 
 # The SVG answer: its inline style only; no script, no other resource, never framed.
@@ -54,9 +55,16 @@ def _config(chart_class, title: str, **options):
     )
 
 
+def _whole_numbers(largest: int) -> list[int]:
+    """Axis marks at whole numbers only: counts have no fractions."""
+    step = max(1, math.ceil(largest / 5))
+    return list(range(0, largest + step, step))
+
+
 def bars(title: str, rows: list[Row]) -> bytes:
     """Horizontal bars, one per row, largest first as in the table."""
-    chart = _config(pygal.HorizontalBar, title, height=max(240, 60 + 36 * len(rows)))
+    chart = _config(pygal.HorizontalBar, title, height=max(260, 90 + 44 * len(rows)))
+    chart.y_labels = _whole_numbers(max((r.count for r in rows), default=0))
     chart.x_labels = [r.label for r in reversed(rows)] or [""]
     chart.add(title, [r.count for r in reversed(rows)] or [0])
     return _render(chart)
@@ -72,6 +80,7 @@ def over_time(rows: list[TimeRow], unit: str) -> bytes:
         names = [format_date(r.start, "d MMM") for r in rows]
     chart = _config(pygal.Bar, title, show_legend=True, legend_at_bottom=True, x_label_rotation=-45)
     chart.x_labels = names
+    chart.y_labels = _whole_numbers(max((r.questions for r in rows), default=0))
     chart.add(_("Contacts"), [r.contacts for r in rows])
     chart.add(_("Questions"), [r.questions for r in rows])
     return _render(chart)

@@ -22,7 +22,7 @@ from app.extensions import db
 from app.figures import charts
 from app.figures.forms import PeriodForm
 from app.i18n import current_language
-from app.models import Location, Organisation
+from app.models import Channel, HowHelped, Location, Organisation
 from app.permissions import Action, authorize, figure_scopes, require
 from app.referrals.labels import REFERRAL_STATUS
 from app.services import figures
@@ -112,12 +112,22 @@ def _scope_links(current: Scope, period: Period) -> list[tuple[str, str, bool]]:
     return links
 
 
+def _channels(rows: list[figures.Row]) -> list[figures.Row]:
+    """Channel rows carry their enum value: give them their label in the user's language."""
+    for row in rows:
+        row.label = str(labels.CHANNEL[Channel(row.key)])
+    return rows
+
+
+def _how_helped(rows: list[figures.Row]) -> list[figures.Row]:
+    for row in rows:
+        row.label = str(labels.HOW_HELPED[HowHelped(row.key)])
+    return rows
+
+
 def _labelled(fig: figures.Figures) -> figures.Figures:
-    """Channel and how-helped rows carry their enum value: give them their label."""
-    for row in fig.channels:
-        row.label = str(labels.CHANNEL[figures.Channel(row.key)])
-    for row in fig.how_helped:
-        row.label = str(labels.HOW_HELPED[figures.HowHelped(row.key)])
+    _channels(fig.channels)
+    _how_helped(fig.how_helped)
     return fig
 
 
@@ -194,14 +204,9 @@ def chart(kind: str, scope_id: int | None, chart: str):
             _("Questions per category"), figures.by_category(scope, period, current_language())
         )
     elif chart == "channels":
-        rows = figures.by_channel(scope, period)
-        for row in rows:
-            row.label = str(labels.CHANNEL[figures.Channel(row.key)])
-        svg = charts.bars(_("Contacts per channel"), rows)
+        svg = charts.bars(_("Contacts per channel"), _channels(figures.by_channel(scope, period)))
     else:
-        rows = figures.by_how_helped(scope, period)
-        for row in rows:
-            row.label = str(labels.HOW_HELPED[figures.HowHelped(row.key)])
+        rows = _how_helped(figures.by_how_helped(scope, period))
         svg = charts.bars(_("Questions by how the resident was helped"), rows)
     return charts.svg_response(svg)
 
@@ -218,27 +223,13 @@ def _export_rows(scope: Scope, period: Period) -> list[list]:
         [_("Questions"), data.questions],
     ]
     blocks = [
-        (_("Category"), _("Questions"), [(r.label, r.count) for r in data.categories]),
-        (
-            _("Channel"),
-            _("Contacts"),
-            [
-                (str(labels.CHANNEL[c]), r.count)
-                for c, r in zip(figures.Channel, data.channels, strict=True)
-            ],
-        ),
-        (
-            _("How helped"),
-            _("Questions"),
-            [
-                (str(labels.HOW_HELPED[h]), r.count)
-                for h, r in zip(figures.HowHelped, data.how_helped, strict=True)
-            ],
-        ),
-        (_("Location"), _("Questions"), [(r.label, r.count) for r in data.locations]),
+        (_("Category"), _("Questions"), data.categories),
+        (_("Channel"), _("Contacts"), _channels(data.channels)),
+        (_("How helped"), _("Questions"), _how_helped(data.how_helped)),
+        (_("Location"), _("Questions"), data.locations),
     ]
     for heading, unit, block in blocks:
-        rows += [[], [heading, unit], *[[label, count] for label, count in block]]
+        rows += [[], [heading, unit], *[[r.label, r.count] for r in block]]
     return rows
 
 
