@@ -406,6 +406,8 @@ def load(today: date | None = None) -> list[tuple[str, str, str, str]]:
         (Role.STAFF, kwadraad, "Femke de Boer", "medewerker@kwadraad.example.org"),
         (Role.STAFF, geldpunt, "Gijs Visser", "medewerker@geldpunt.example.org"),
         (Role.STAFF, gemeente, "Hanna Meijer", "klantcontact@gemeente.example.org"),
+        # The municipality's admin sees the whole network's figures.
+        (Role.ORG_ADMIN, gemeente, "Lotte van Dam", "beheer@gemeente.example.org"),
         (Role.ORG_ADMIN, welzijn, "Ilse de Graaf", "beheer@welzijn.example.org"),
         (Role.STAFF, vluchtelingenwerk, "Jamal Haddad", "medewerker@vluchtelingenwerk.example.org"),
         (Role.STAFF, oco, "Karin Bos", "medewerker@oco.example.org"),
