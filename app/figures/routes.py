@@ -86,7 +86,7 @@ def _neighbours(period: Period) -> tuple[Period, Period] | None:
 
 
 def period_label(period: Period) -> str:
-    """The period in words: "March 2026", "Q1 2026", "2026", or the two dates."""
+    """The period in words: "March 2026", "Quarter 1 2026", "2026", or the two dates."""
     if period.kind == "month":
         return format_date(period.first, "LLLL y")
     if period.kind == "quarter":
@@ -157,7 +157,7 @@ def _context(kind: str, scope_id: int | None) -> dict:
             for label, p in zip((_("Previous"), _("Next")), _neighbours(period) or (), strict=False)
         ],
         "scope_links": _scope_links(scope, period),
-        "by_month": period.days > 92,
+        "by_month": figures.time_unit(period) == "month",
         "status_labels": REFERRAL_STATUS,
     }
 
@@ -196,7 +196,7 @@ def chart(kind: str, scope_id: int | None, chart: str):
     scope, period = _scope(kind, scope_id), _period()
     if chart == "time":
         days = figures.per_day(scope, period)
-        unit = "month" if period.days > 92 else "week"
+        unit = figures.time_unit(period)
         rows = figures.fold(days, period, unit)
         svg = charts.over_time(rows, unit)
     elif chart == "categories":

@@ -214,6 +214,11 @@ def per_day(scope: Scope, period: Period) -> dict[date, tuple[int, int]]:
     return {day: (c, q) for day, (c, q) in days.items()}
 
 
+def time_unit(period: Period) -> str:
+    """Weeks for a period up to a quarter, months for a longer one."""
+    return "month" if period.days > 92 else "week"
+
+
 def fold(days: dict[date, tuple[int, int]], period: Period, unit: str) -> list[TimeRow]:
     """Days folded into weeks (starting Monday) or months, every one of the period listed."""
 
