@@ -197,6 +197,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.courses.routes import bp as courses_bp
     from app.desk.routes import bp as desk_bp
     from app.feeds.routes import bp as feeds_bp
+    from app.figures.routes import bp as figures_bp
     from app.portal.routes import bp as portal_bp
     from app.public.routes import bp as public_bp
     from app.referrals.routes import bp as referrals_bp
@@ -214,6 +215,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses_bp)
     app.register_blueprint(visits_bp)
     app.register_blueprint(registrations_bp)
+    app.register_blueprint(figures_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

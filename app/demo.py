@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+import random
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
+    Channel,
     ConsultationHours,
+    Duration,
     ExceptionKind,
+    HowHelped,
     Location,
     LocationClosure,
     Mode,
@@ -17,6 +21,8 @@ from app.models import (
     OrganisationKind,
     OutsideBody,
     Recurrence,
+    RegisteredQuestion,
+    Registration,
     Role,
     SeriesException,
     SeriesStatus,
@@ -400,6 +406,8 @@ def load(today: date | None = None) -> list[tuple[str, str, str, str]]:
         (Role.STAFF, kwadraad, "Femke de Boer", "medewerker@kwadraad.example.org"),
         (Role.STAFF, geldpunt, "Gijs Visser", "medewerker@geldpunt.example.org"),
         (Role.STAFF, gemeente, "Hanna Meijer", "klantcontact@gemeente.example.org"),
+        # The municipality's admin sees the whole network's figures.
+        (Role.ORG_ADMIN, gemeente, "Lotte van Dam", "beheer@gemeente.example.org"),
         (Role.ORG_ADMIN, welzijn, "Ilse de Graaf", "beheer@welzijn.example.org"),
         (Role.STAFF, vluchtelingenwerk, "Jamal Haddad", "medewerker@vluchtelingenwerk.example.org"),
         (Role.STAFF, oco, "Karin Bos", "medewerker@oco.example.org"),
@@ -410,6 +418,7 @@ def load(today: date | None = None) -> list[tuple[str, str, str, str]]:
         )
         logins.append((role.value, name, email, password))
     load_referrals(today)
+    load_desk_history(today)
     return logins
 
 
@@ -560,3 +569,116 @@ def load_referrals(today: date) -> None:
 
 def existing_users() -> list[User]:
     return list(db.session.scalars(sa.select(User).order_by(User.id)))
+
+
+# How often each category, channel and way of helping comes up at the desk (weights).
+DESK_TOPICS = {
+    "digid": 22,
+    "toeslagen": 16,
+    "belastingdienst": 14,
+    "gemeente": 8,
+    "uwv": 7,
+    "computer-telefoon": 7,
+    "svb": 4,
+    "duo": 3,
+    "cak": 3,
+    "geldzaken": 5,
+    "cjib": 2,
+    "mijnoverheid": 5,
+    "zorgverzekering": 3,
+    "anders": 4,
+}
+DESK_CHANNELS = {
+    Channel.DESK: 70,
+    Channel.APPOINTMENT: 10,
+    Channel.PHONE: 12,
+    Channel.ONLINE: 5,
+    Channel.PARTNER_LOCATION: 3,
+}
+DESK_HOW_HELPED = {
+    HowHelped.INFORMATION: 35,
+    HowHelped.SHOWN_HOW: 25,
+    HowHelped.STEP_BY_STEP: 28,
+    HowHelped.REFERRED: 12,
+}
+DESK_DURATIONS = {
+    Duration.UNDER_10: 30,
+    Duration.FROM_10_TO_20: 40,
+    Duration.FROM_20_TO_30: 20,
+    Duration.OVER_30: 10,
+}
+
+
+def load_desk_history(today: date, days: int = 365, seed: int = 10) -> int:
+    """A year of registered contacts at every place where hours are held, on the days they
+    are held: more at the library's own desks, fewer at the partners'. Inserted in bulk (two
+    executemany statements); returns the number of contacts."""
+    rng = random.Random(seed)
+
+    def pick(weights: dict):
+        return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+    topics = {t.slug: t.id for t in db.session.scalars(sa.select(Topic))}
+    topic_weights = {topics[slug]: w for slug, w in DESK_TOPICS.items() if slug in topics}
+    partners = list(
+        db.session.scalars(
+            sa.select(Organisation.id).where(Organisation.kind != OrganisationKind.LIBRARY)
+        )
+    )
+    bodies = list(db.session.scalars(sa.select(OutsideBody.id)))
+    desks: dict[tuple[int, int], set[int]] = {}
+    for series in db.session.scalars(sa.select(ConsultationHours)):
+        desks.setdefault((series.provider_id, series.location_id), set()).update(
+            series.weekday_list
+        )
+    library_ids = set(
+        db.session.scalars(
+            sa.select(Organisation.id).where(Organisation.kind == OrganisationKind.LIBRARY)
+        )
+    )
+    contacts, questions = [], []
+    for offset in range(days, 0, -1):
+        day = today - timedelta(days=offset)
+        # Quieter in the summer holiday and around Christmas, busier in tax season.
+        season = {7: 0.5, 8: 0.6, 12: 0.7, 3: 1.3, 4: 1.4, 5: 1.2}.get(day.month, 1.0)
+        for (organisation_id, location_id), weekdays in sorted(desks.items()):
+            if day.weekday() not in weekdays:
+                continue
+            busy = 9 if organisation_id in library_ids else 3
+            for _ in range(round(rng.randint(1, busy) * season)):
+                moment = datetime.combine(day, time(10 + rng.randint(0, 6)), UTC)
+                contacts.append(
+                    {
+                        "organisation_id": organisation_id,
+                        "location_id": location_id,
+                        "channel": pick(DESK_CHANNELS),
+                        "duration": pick(DESK_DURATIONS),
+                        "day": day,
+                        "registered_at": moment,
+                    }
+                )
+    ids = db.session.scalars(
+        sa.insert(Registration).returning(Registration.id, sort_by_parameter_order=True),
+        contacts,
+    ).all()
+    for registration_id, contact in zip(ids, contacts, strict=True):
+        for _ in range(rng.choices((1, 2, 3), weights=(75, 20, 5))[0]):
+            how = pick(DESK_HOW_HELPED)
+            to_body = how is HowHelped.REFERRED and bodies and rng.random() < 0.3
+            receiver = None if how is not HowHelped.REFERRED or to_body else rng.choice(partners)
+            questions.append(
+                {
+                    "registration_id": registration_id,
+                    "topic_id": pick(topic_weights),
+                    "how_helped": how,
+                    "referred_organisation_id": receiver,
+                    "outside_body_id": rng.choice(bodies) if to_body else None,
+                    "course_recommended": rng.random() < 0.08,
+                    "organisation_id": contact["organisation_id"],
+                    "location_id": contact["location_id"],
+                    "day": contact["day"],
+                }
+            )
+    db.session.execute(sa.insert(RegisteredQuestion), questions)
+    db.session.commit()
+    return len(contacts)

@@ -19,6 +19,7 @@ from app.models import (
     FeedLink,
     Location,
     Organisation,
+    OrganisationKind,
     OutsideBody,
     Referral,
     Registration,
@@ -55,6 +56,7 @@ class Action(enum.Enum):
     ADD_VISIT = "add_visit"  # on a ConsultationHours: someone came in for these hours
     HANDLE_VISIT = "handle_visit"  # on a Visit: take, finish, left without help
     REGISTER = "register"  # on a Visit (or none): register a contact for one's organisation
+    FIGURES = "figures"  # on an Organisation, a Location, or none (the network): its counts
 
 
 EDITOR_ROLES = {Role.ORG_ADMIN, Role.STAFF}
@@ -140,6 +142,8 @@ def can(user: User, action: Action, obj=None) -> bool:
         return _can_referral(user, action, obj)
     if action in DESK_ACTIONS:
         return _can_desk(user, action, obj)
+    if action is Action.FIGURES:
+        return _can_figures(user, obj)
     if user.role is Role.COORDINATOR:
         return True
     own = _org_id(obj) == user.organisation_id
@@ -242,6 +246,35 @@ def _can_desk(user: User, action: Action, obj) -> bool:
         case Action.REGISTER:
             return obj is None or own_visit
     return False
+
+
+def _sees_network_figures(user: User) -> bool:
+    return user.role is Role.COORDINATOR or (
+        user.role is Role.ORG_ADMIN and user.organisation.kind is OrganisationKind.MUNICIPALITY
+    )
+
+
+def _can_figures(user: User, obj) -> bool:
+    """Figures are counts, never a resident. The network's are for the coordinator and the
+    municipality's admins (who fund the desks), who may also look at each organisation and
+    location; an organisation's own figures are for its admins and staff; a location's for
+    the admins and staff of its host, counting every hours held there. Volunteers work the
+    desk and see no figures."""
+    if _sees_network_figures(user):
+        return obj is None or isinstance(obj, Organisation | Location)
+    if user.role not in EDITOR_ROLES:
+        return False
+    return isinstance(obj, Organisation | Location) and _org_id(obj) == user.organisation_id
+
+
+def figure_scopes(user: User) -> list[Organisation | Location | None]:
+    """The figures a user may open from the menu: the network (None) first, then their own
+    organisation and its locations. Empty when they may see none."""
+    if not user.is_authenticated or not user.active:
+        return []
+    organisation = user.organisation
+    candidates = [None, organisation, *[p for p in organisation.locations if p.active]]
+    return [c for c in candidates if can(user, Action.FIGURES, c)]
 
 
 def authorize(user: User, action: Action, obj) -> None:

@@ -6,7 +6,9 @@ One small network is the scene of every test:
   exception) at a location of the host;
 * ``host`` - the library that owns that ``location`` (with a closure), its own profile, the
   staff ``account`` and the ``coordinator_account``;
-* ``unrelated`` - an organisation that has nothing to do with either.
+* ``unrelated`` - an organisation that has nothing to do with either;
+* ``municipality`` - the municipality that funds the desks: for the figures only, whose
+  network view is for its admins.
 
 The acting user has one of the four roles and belongs to one of these organisations: that is
 the *relation* of a table row. "Own organisation's object" is therefore ``provider`` for the
@@ -70,6 +72,7 @@ PROVIDER_NAME = "Schuldhulp Noord"
 HOST_NAME = "Bibliotheek Vechtstreek"
 HOST_PROFILE = "Wij helpen met formulieren van de overheid"
 UNRELATED_NAME = "Taalhuis Zuid"
+MUNICIPALITY_NAME = "Gemeente Stichtse Vecht"
 LOCATION_NAME = "Vestiging Maarssen Centrum"
 LOCATION_ACCESS = "Ringleiding bij de balie"
 SERIES_TITLE = "Geldzaken spreekuur Noord"
@@ -110,6 +113,7 @@ NEW_EXCEPTION_DATE = EXCEPTION_DATE + timedelta(weeks=1)
 ROLES = (Role.COORDINATOR, Role.ORG_ADMIN, Role.STAFF, Role.VOLUNTEER)  # the table's columns
 P, H, U = "provider", "host", "unrelated"
 ANY = (P, H, U)  # the relation does not matter for this row
+M = "municipality"  # a relation of the figures' rows only
 Y, N = True, False
 
 
@@ -148,6 +152,9 @@ class MemoryNetwork:
             P: Organisation(id=1, name=PROVIDER_NAME, kind=OrganisationKind.PARTNER, active=True),
             H: Organisation(id=2, name=HOST_NAME, kind=OrganisationKind.LIBRARY, active=True),
             U: Organisation(id=3, name=UNRELATED_NAME, kind=OrganisationKind.PARTNER, active=True),
+            M: Organisation(
+                id=4, name=MUNICIPALITY_NAME, kind=OrganisationKind.MUNICIPALITY, active=True
+            ),
         }
         host = self.orgs[H]
         location = Location(
@@ -354,6 +361,17 @@ CAN_TABLE = [
     (Action.REGISTER, "visit", P, Y, Y, Y, Y),
     (Action.REGISTER, "visit", (H, U), N, N, N, N),
     (Action.MANAGE, "outside_body", ANY, Y, N, N, N),
+    # Figures, counts only: an organisation's own for its admins and staff, a location's for
+    # its host's; the network's for the coordinator and the municipality's admins, who may
+    # also look at every organisation and location. Volunteers see none.
+    (Action.FIGURES, "organisation", H, Y, Y, Y, N),
+    (Action.FIGURES, "organisation", (P, U), Y, N, N, N),
+    (Action.FIGURES, "organisation", M, Y, Y, N, N),
+    (Action.FIGURES, "location", H, Y, Y, Y, N),
+    (Action.FIGURES, "location", (P, U), Y, N, N, N),
+    (Action.FIGURES, "location", M, Y, Y, N, N),
+    (Action.FIGURES, None, ANY, Y, N, N, N),
+    (Action.FIGURES, None, M, Y, Y, N, N),
 ]
 
 
@@ -441,6 +459,10 @@ class Network:
     @cached_property
     def unrelated(self) -> int:
         return self.make_org(name=UNRELATED_NAME, kind=OrganisationKind.PARTNER).id
+
+    @cached_property
+    def municipality(self) -> int:
+        return self.make_org(name=MUNICIPALITY_NAME, kind=OrganisationKind.MUNICIPALITY).id
 
     @cached_property
     def location(self) -> int:
@@ -924,7 +946,31 @@ CALLS: dict[str, Call] = {
         data=(OUTSIDE_BODY_NAME,),
         done=lambda net: _get(OutsideBody, net.outside_body).name == NEW_OUTSIDE_BODY_NAME,
     ),
+    # Figures: counts only, of the host (its own figures and its location's) and the network.
+    "figures_index": Call("GET", "/portal/figures"),
+    "figures_organisation": Call("GET", "/portal/figures/organisation/{host}"),
+    "figures_organisation_report": Call("GET", "/portal/figures/organisation/{host}/report"),
+    "figures_organisation_chart": Call(
+        "GET", "/portal/figures/organisation/{host}/chart/categories.svg"
+    ),
+    "figures_organisation_csv": Call("GET", "/portal/figures/organisation/{host}/export.csv"),
+    "figures_organisation_xlsx": Call("GET", "/portal/figures/organisation/{host}/export.xlsx"),
+    "figures_location": Call(
+        "GET", "/portal/figures/location/{location}?period=year", data=(LOCATION_NAME,)
+    ),
+    "figures_location_report": Call("GET", "/portal/figures/location/{location}/report"),
+    "figures_location_chart": Call("GET", "/portal/figures/location/{location}/chart/time.svg"),
+    "figures_location_csv": Call("GET", "/portal/figures/location/{location}/export.csv"),
+    "figures_location_xlsx": Call("GET", "/portal/figures/location/{location}/export.xlsx"),
+    "figures_network": Call("GET", "/portal/figures/network?period=quarter"),
+    "figures_network_report": Call("GET", "/portal/figures/network/report"),
+    "figures_network_chart": Call("GET", "/portal/figures/network/chart/channels.svg"),
+    "figures_network_csv": Call("GET", "/portal/figures/network/export.csv"),
+    "figures_network_xlsx": Call("GET", "/portal/figures/network/export.xlsx"),
 }
+FIGURE_CALLS = {name for name in CALLS if name.startswith("figures_")}
+SCOPED_FIGURES = ("organisation", "location")
+FIGURE_KINDS = ("", "_report", "_chart", "_csv", "_xlsx")
 
 #   action                    relation   coordinator org_admin staff volunteer
 HTTP_TABLE = [
@@ -1033,6 +1079,28 @@ HTTP_TABLE = [
     ("outside_body_new_post", ANY, 303, 403, 403, 403),
     ("outside_body_edit", ANY, 200, 403, 403, 403),
     ("outside_body_edit_post", ANY, 303, 403, 403, 403),
+    # Figures (see CAN_TABLE): everyone but a volunteer has figures of their own, and the
+    # index opens them; the host's and its location's for the host's admins and staff; the
+    # network's for the coordinator and the municipality's admins, who see the others too.
+    ("figures_index", (*ANY, M), 302, 302, 302, 403),
+    *[
+        row
+        for scoped in SCOPED_FIGURES
+        for kind in FIGURE_KINDS
+        for row in (
+            (f"figures_{scoped}{kind}", H, 200, 200, 200, 403),
+            (f"figures_{scoped}{kind}", (P, U), 200, 403, 403, 403),
+            (f"figures_{scoped}{kind}", M, 200, 200, 403, 403),
+        )
+    ],
+    *[
+        row
+        for kind in FIGURE_KINDS
+        for row in (
+            (f"figures_network{kind}", ANY, 200, 403, 403, 403),
+            (f"figures_network{kind}", M, 200, 200, 403, 403),
+        )
+    ],
 ]
 
 
@@ -1064,7 +1132,7 @@ def test_views(role, relation, action, expected, client, login, net):
 
     response = client.open(url, method=call.method, data=form)
 
-    body = response.get_data(as_text=True)
+    body = response.get_data().decode("utf-8", "replace")  # a download may be a workbook
     assert response.status_code == expected, f"{call.method} {url}"
     if expected in REFUSED:
         for text in call.data:
@@ -1141,7 +1209,12 @@ def test_tables_cover_every_request_for_everyone():
     """Each request has exactly one expected answer per role and relation, in one table."""
     seen = [p.values[:3] for p in _rows(HTTP_TABLE) + _rows(LISTING_TABLE)]
     assert len(seen) == len(set(seen)), "a request is in the tables twice"
-    everyone = {(role, relation, action) for role in ROLES for relation in ANY for action in CALLS}
+    everyone = {
+        (role, relation, action)
+        for role in ROLES
+        for action in CALLS
+        for relation in ((*ANY, M) if action in FIGURE_CALLS else ANY)
+    }
     assert set(seen) == everyone
 
 

@@ -20,6 +20,11 @@ def format_short_date(value: date) -> str:
     return format_date(value, "EEE d MMM y")
 
 
+def format_month(value: date) -> str:
+    """'maart 2025'."""
+    return format_date(value, "LLLL y")
+
+
 def format_time(value: datetime) -> str:
     """The wall-clock time in the value's own zone (the location's), e.g. 14:30."""
     return value.strftime("%H:%M")
@@ -53,6 +58,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(language_name)
     app.add_template_filter(format_day)
     app.add_template_filter(format_short_date)
+    app.add_template_filter(format_month)
     app.add_template_filter(format_time)
     app.add_template_filter(topic_name)
     app.add_template_filter(weekdays_label)

@@ -1,0 +1,1 @@
+"""Figures: counts for an organisation, a location and the network, with charts and exports."""
