@@ -222,6 +222,33 @@ def test_two_questions_one_referred_to_an_outside_body(client, login, scene):
     assert f'<option selected value="{scene.branch.id}">' in page
 
 
+def test_a_question_referred_to_an_organisation_is_linked_to_todays_referral(
+    client, login, scene
+):
+    """A referral the staff member wrote today to the organisation is linked to the question
+    referred there (once); a second question referred there has no referral to link."""
+    from tests.referral_helpers import write_signpost
+
+    staff = scene.partner_staff
+    older = write_signpost(staff, scene.library, scene.topic)
+    older.created_at = older.created_at - timedelta(days=1)
+    db.session.commit()
+    written = write_signpost(staff, scene.library, scene.topic)
+    login(staff)
+    referred = {"how_helped": "referred", "referred_organisation": scene.library.id}
+    data = {"channel": "phone", "location": scene.branch.id, "duration": "under_10"}
+    for index in (0, 1):
+        data[f"questions-{index}-topic"] = scene.topic.id
+        data.update({f"questions-{index}-{key}": value for key, value in referred.items()})
+
+    assert client.post("/portal/registrations/new", data=data).status_code == 303
+
+    first, second = db.session.scalars(sa.select(Registration)).one().questions
+    assert first.referral_id == written.id
+    assert second.referral_id is None
+    assert second.referred_organisation_id == scene.library.id
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

@@ -9,9 +9,11 @@ member, is refused by the database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
 from app import clock
@@ -129,7 +131,35 @@ def receivers() -> tuple[list[Organisation], list[OutsideBody]]:
     return list(organisations), list(bodies)
 
 
-def _check_question(index: int, question: QuestionData, by: User) -> None:
+def _referral_written_today(by: User, to_org: int, taken: set[int]) -> int | None:
+    """The referral the user wrote to this organisation today that no registered question
+    names yet: a question referred there is linked to it (the closed loop in the figures)."""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    today = clock.today()
+    start, end = (
+        datetime.combine(day, datetime.min.time(), zone).astimezone(UTC)
+        for day in (today, today + timedelta(days=1))
+    )
+    linked = sa.select(RegisteredQuestion.referral_id).where(
+        RegisteredQuestion.referral_id.is_not(None)
+    )
+    return db.session.scalar(
+        sa.select(Referral.id)
+        .where(
+            Referral.from_organisation_id == by.organisation_id,
+            Referral.to_organisation_id == to_org,
+            Referral.created_by_id == by.id,
+            Referral.created_at >= start,
+            Referral.created_at < end,
+            Referral.id.not_in(linked),
+            Referral.id.not_in(taken or {0}),
+        )
+        .order_by(Referral.created_at.desc(), Referral.id.desc())
+        .limit(1)
+    )
+
+
+def _check_question(index: int, question: QuestionData, by: User, taken: set[int]) -> None:
     prefix = f"questions-{index}-"
     topic = db.session.get(Topic, question.topic_id or 0)
     if topic is None or not topic.active:
@@ -152,7 +182,10 @@ def _check_question(index: int, question: QuestionData, by: User) -> None:
     receiver = receiver or (db.session.get(OutsideBody, to_body) if to_body else None)
     if receiver is None or not receiver.active:
         raise DomainError(_("Choose where the resident was referred to."), prefix + "referred_to")
+    if question.referral_id is None and to_org:
+        question.referral_id = _referral_written_today(by, to_org, taken)
     if question.referral_id is not None:
+        taken.add(question.referral_id)
         referral = db.session.get(Referral, question.referral_id)
         if (
             referral is None
@@ -174,8 +207,9 @@ def register(
     now = now or clock.now()
     if not data.questions:
         raise DomainError(_("Register at least one question."))
+    taken: set[int] = set()  # referrals linked by an earlier question of this contact
     for index, question in enumerate(data.questions):
-        _check_question(index, question, by)
+        _check_question(index, question, by, taken)
     if visit is not None:
         if visit.organisation_id != by.organisation_id:
             raise NotAllowed(_("You register contacts for your own organisation only."))
