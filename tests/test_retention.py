@@ -434,6 +434,7 @@ def test_retention_deletes_expired_login_sessions(
                 "90 dagen nadat die organisatie klaar is",
                 "180 dagen nadat er voor het laatst iets is gebeurd",
                 "Dit wissen we na 2 jaar.",
+                "Die wissen we dezelfde nacht.",  # the desk's initials
             ],
         ),
         (
