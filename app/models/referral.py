@@ -121,6 +121,12 @@ class Referral(TimestampMixin, db.Model):
             name="closed_when_not_open",
         ),
         sa.Index("ix_referral_to_organisation_id_status", "to_organisation_id", "status"),
+        # The figures count a period's referrals per organisation, and the network's.
+        sa.Index(
+            "ix_referral_from_organisation_id_created_at", "from_organisation_id", "created_at"
+        ),
+        sa.Index("ix_referral_to_organisation_id_created_at", "to_organisation_id", "created_at"),
+        sa.Index("ix_referral_created_at", "created_at"),
     )
 
     @property

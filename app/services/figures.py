@@ -376,9 +376,15 @@ def referrals(scope: Scope, period: Period) -> Referrals | None:
 
     sent, sent_total = loop(Referral.from_organisation_id, Referral.to_organisation_id)
     received, received_total = loop(Referral.to_organisation_id, Referral.from_organisation_id)
+    of_period = sa.select(Referral.id).where(*in_period)
+    if scope.kind == "organisation":
+        of_period = of_period.where(Referral.to_organisation_id == scope.id)
     first_contact = (
         sa.select(ReferralNote.referral_id, sa.func.min(ReferralNote.created_at).label("at"))
-        .where(ReferralNote.status.in_([ReferralStatus.IN_CONTACT, ReferralStatus.DONE]))
+        .where(
+            ReferralNote.referral_id.in_(of_period),  # the period's notes only, not history
+            ReferralNote.status.in_([ReferralStatus.IN_CONTACT, ReferralStatus.DONE]),
+        )
         .group_by(ReferralNote.referral_id)
         .subquery()
     )
