@@ -222,9 +222,7 @@ def test_two_questions_one_referred_to_an_outside_body(client, login, scene):
     assert f'<option selected value="{scene.branch.id}">' in page
 
 
-def test_a_question_referred_to_an_organisation_is_linked_to_todays_referral(
-    client, login, scene
-):
+def test_a_question_referred_to_an_organisation_is_linked_to_todays_referral(client, login, scene):
     """A referral the staff member wrote today to the organisation is linked to the question
     referred there (once); a second question referred there has no referral to link."""
     from tests.referral_helpers import write_signpost

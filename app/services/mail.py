@@ -4,11 +4,13 @@ A mail-server outage therefore loses nothing: messages stay pending and are retr
 (``flask send-mail`` from cron, and in the background after every request that queued mail).
 
 Any number of senders may run at once (every web worker after its responses, cron, other
-servers): a sender first **claims** due messages in one atomic statement (on PostgreSQL
-``FOR UPDATE SKIP LOCKED``, on SQLite a conditional UPDATE under the database's single write
-lock), then sends them with no transaction open, and records each outcome only if its claim
-still holds. A claim lasts ``CLAIM_LEASE``: a sender that dies mid-way leaves its messages to
-be claimed again once the lease is over.
+servers): a sender first **claims** due messages in a short transaction of its own: it
+chooses and locks them (on PostgreSQL ``FOR UPDATE SKIP LOCKED``, so other senders pass them
+over; on SQLite the transaction holds the database's single write lock from its start), and
+marks them with its token only where they are still due. It then sends them with no
+transaction open, and records each outcome only if its claim still holds. A claim lasts
+``CLAIM_LEASE``: a sender that dies mid-way leaves its messages to be claimed again once the
+lease is over.
 """
 
 from __future__ import annotations
@@ -77,17 +79,20 @@ def claim(limit: int, *, token: str | None = None) -> tuple[str, list[_Claimed]]
     if db.session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     with writing():
-        db.session.execute(
-            sa.update(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_(due.scalar_subquery()),
-                # Checked again on the row itself: another sender may have claimed it.
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.next_attempt_at <= now,
+        # Choose and lock first, then claim: the locks hold until the commit below.
+        chosen = list(db.session.scalars(due))
+        if chosen:
+            db.session.execute(
+                sa.update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(chosen),
+                    # Checked again on the row itself: another sender may have claimed it.
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.next_attempt_at <= now,
+                )
+                .values(claim_token=token, claimed_at=now, next_attempt_at=now + CLAIM_LEASE)
+                .execution_options(synchronize_session=False)
             )
-            .values(claim_token=token, claimed_at=now, next_attempt_at=now + CLAIM_LEASE)
-            .execution_options(synchronize_session=False)
-        )
         db.session.commit()
     rows = db.session.execute(
         sa.select(

@@ -174,16 +174,21 @@ def attendance_changed(booking: Booking) -> None:
 
 
 def _claim(candidates: sa.Select, by: User, now: datetime) -> Visit | None:
-    """Move the first waiting visit of ``candidates`` to "being helped" in one statement."""
+    """Move the first waiting visit of ``candidates`` to "being helped".
+
+    The candidate is chosen and locked first (on PostgreSQL ``FOR UPDATE SKIP LOCKED``: a
+    visitor another staff member is taking at this moment is passed over), then changed only
+    if it is still waiting: on SQLite the database's single write lock orders two takers, and
+    the second finds the visitor no longer waiting.
+    """
     if db.session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
+    chosen = db.session.scalar(candidates)
+    if chosen is None:
+        return None
     taken = db.session.scalar(
         sa.update(Visit)
-        .where(
-            Visit.id.in_(candidates.scalar_subquery()),
-            # Checked again on the row itself: another staff member may have taken it.
-            Visit.status == VisitStatus.WAITING,
-        )
+        .where(Visit.id == chosen, Visit.status == VisitStatus.WAITING)
         .values(status=VisitStatus.BEING_HELPED, called_at=now, helped_by_id=by.id)
         .returning(Visit.id)
         .execution_options(synchronize_session=False)
