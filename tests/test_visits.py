@@ -4,6 +4,7 @@ appointment marked "came" joins the same queue."""
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -88,6 +89,34 @@ def test_take_next_takes_the_longest_waiting_of_ones_own_organisation(
     assert visits.take_next(hours.location, staff) is None
     db.session.commit()
     assert db.session.get(Visit, guest_visit.id).status is VisitStatus.WAITING
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="a PostgreSQL planner's choice")
+def test_take_next_takes_exactly_one_whatever_plan_postgresql_chooses(
+    app, hours, make_user, make_series, make_org
+):
+    """After many visits were deleted and the table analysed, PostgreSQL estimates it empty
+    and plans a nested loop that runs the choice of the next visitor again for every row:
+    still exactly one visitor is taken, the lowest number of one's own desk."""
+    staff = make_user(Role.STAFF, organisation=hours.provider)
+    for _ in range(40):
+        visits.add_walk_in(hours)
+    db.session.commit()
+    db.session.execute(sa.delete(Visit))
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("ANALYZE visit")
+    guest_hours = walk_in_hours(make_series, make_org, None, location=hours.location)
+    visits.add_walk_in(guest_hours)
+    one, two = visits.add_walk_in(hours), visits.add_walk_in(hours)
+    db.session.commit()
+
+    taken = visits.take_next(hours.location, staff)
+    db.session.commit()
+    assert taken is not None and taken.id == one.id
+    statuses = dict(db.session.execute(sa.select(Visit.id, Visit.status)).all())
+    assert list(statuses.values()).count(VisitStatus.BEING_HELPED) == 1
+    assert statuses[two.id] is VisitStatus.WAITING
 
 
 def test_take_finish_and_left(app, hours, make_user):
