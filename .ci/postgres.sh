@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Start a throw-away PostgreSQL server on 127.0.0.1 for the test suite and print its URL.
 # Usage: eval "$(.ci/postgres.sh)"   -> exports TEST_DATABASE_URL
+#        SPREEKUUR_PG_DB=other eval "$(.ci/postgres.sh)" for a database of its own
 set -euo pipefail
 
 PGPORT="${SPREEKUUR_PG_PORT:-54329}"
 PGDIR="${SPREEKUUR_PG_DIR:-/tmp/spreekuur-pg}"
+# Several checkouts can share the server, each with a database of its own.
+PGDB="${SPREEKUUR_PG_DB:-spreekuur_test}"
 
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$bindir" ]; then
@@ -33,6 +36,6 @@ if ! "$bindir/pg_isready" -q -h 127.0.0.1 -p "$PGPORT"; then
     start >&2
 fi
 "$bindir/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -tAc \
-  "SELECT 1 FROM pg_database WHERE datname = 'spreekuur_test'" | grep -q 1 ||
-  "$bindir/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres spreekuur_test >&2
-echo "export TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:$PGPORT/spreekuur_test"
+  "SELECT 1 FROM pg_database WHERE datname = '$PGDB'" | grep -q 1 ||
+  "$bindir/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres "$PGDB" >&2
+echo "export TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:$PGPORT/$PGDB"
