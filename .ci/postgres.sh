@@ -32,7 +32,7 @@ if ! "$bindir/pg_isready" -q -h 127.0.0.1 -p "$PGPORT"; then
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$PGDIR"
   as_owner "$bindir/initdb" -D "$PGDIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >&2
   as_owner "$bindir/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
     start >&2
 fi
 "$bindir/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -tAc \
