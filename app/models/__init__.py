@@ -18,6 +18,7 @@ from app.models.desk import (
     Visit,
     VisitStatus,
 )
+from app.models.embed import EmbedOrigin
 from app.models.feed import FeedBookings, FeedKind, FeedLink, feed_link_series
 from app.models.organisation import Location, Organisation, OrganisationKind
 from app.models.rate_limit import RateLimitCounter
@@ -66,6 +67,7 @@ __all__ = [
     "ContactMethod",
     "Course",
     "CourseSession",
+    "EmbedOrigin",
     "Enrolment",
     "EnrolmentStatus",
     "Referral",
