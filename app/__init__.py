@@ -192,6 +192,7 @@ def _register_url_converters(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
+    from app.api.routes import bp as api_bp
     from app.auth.routes import bp as auth_bp
     from app.booking.routes import bp as booking_bp
     from app.courses.routes import bp as courses_bp
@@ -216,6 +217,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(visits_bp)
     app.register_blueprint(registrations_bp)
     app.register_blueprint(figures_bp)
+    app.register_blueprint(api_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

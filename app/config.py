@@ -72,6 +72,8 @@ class Defaults:
     RATELIMIT_LOOKUP_ADDRESS = "30 per 10 minutes"
     # Public booking form: appointments made per client address.
     RATELIMIT_BOOKING_ADDRESS = "20 per hour"
+    # The JSON API (/api/v1): requests per client address.
+    RATELIMIT_API_ADDRESS = "120 per minute"
     # Outgoing mail (booking confirmations). Messages wait in the outbox until sent.
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25

@@ -56,8 +56,9 @@ def with_retry_after(response: Response, refusal: TooManyAttempts | None) -> Res
 
 @limiter.request_filter
 def _not_a_post() -> bool:
-    """Only posted forms are limited: pages, feeds and calendar polls skip the limiter."""
-    return request.method != "POST"
+    """Only posted forms and the JSON API are limited: pages, feeds and calendar polls skip
+    the limiter."""
+    return request.method != "POST" and not request.path.startswith("/api/")
 
 
 # Keys ---------------------------------------------------------------------------------------
