@@ -12,6 +12,7 @@ from app.models import (
     Channel,
     ConsultationHours,
     Duration,
+    EmbedOrigin,
     ExceptionKind,
     HowHelped,
     Location,
@@ -394,6 +395,9 @@ def load(today: date | None = None) -> list[tuple[str, str, str, str]]:
             reason="Verbouwing van de bibliotheek.",
         )
     )
+    db.session.commit()
+    # The municipality's website (its test copy on this computer) may embed the lists.
+    db.session.add(EmbedOrigin(origin="http://localhost:8000", label="Gemeente (test)"))
     db.session.commit()
 
     logins = []

@@ -281,3 +281,38 @@ def test_only_the_coordinator_manages_the_websites(client, make_user, make_org, 
     assert client.get("/admin/embeds").status_code == 403
     assert client.post("/admin/embeds", data={"origin": "https://x.example"}).status_code == 403
     assert db.session.scalar(sa.select(sa.func.count()).select_from(EmbedOrigin)) == 0
+
+
+def test_any_public_list_opts_in_with_one_line(database_url):
+    """A list of another blueprint under a prefix of its own (as the course list is) becomes
+    embeddable by one decorator in place of its route: its page stays, its embedded variant
+    is under /ingebed with the prefix, and the coordinator's page offers its code."""
+    from flask import Blueprint
+
+    from app.admin.embeds import _codes
+    from app.web import embed
+    from app.web.embed import embeddable
+    from app.web.htmx import render
+    from tests.conftest import app_in_context
+
+    example = Blueprint("list_example", __name__, url_prefix="/voorbeeld")
+
+    @embeddable(example, "/lijst", block="content", label=lambda: "Example list")
+    def listing():
+        return render("public/privacy.html")
+
+    try:
+        with app_in_context(database_url) as app:
+            app.register_blueprint(example)
+            client = app.test_client()
+            assert "site-header" in client.get("/voorbeeld/lijst").get_data(as_text=True)
+            embedded = client.get("/ingebed/voorbeeld/lijst", headers={"Accept-Language": "en"})
+            html = embedded.get_data(as_text=True)
+            assert embedded.status_code == 200
+            assert "site-header" not in html and "(opens in a new tab)" in html
+            assert directives(embedded)["frame-ancestors"] == "'none'"
+            with app.test_request_context():
+                codes = {code.title: code.url for code in _codes()}
+            assert codes["Example list"] == "http://localhost/ingebed/voorbeeld/lijst"
+    finally:
+        embed.LISTS.pop("list_example.listing")

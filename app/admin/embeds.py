@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import abort, flash, url_for
+from flask import abort, current_app, flash, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -42,7 +42,7 @@ def _codes() -> list[EmbedCode]:
     codes = [
         EmbedCode(item.label(), embed.embed_url(item.endpoint))
         for item in embed.LISTS.values()
-        if item.label is not None
+        if item.label is not None and f"{item.endpoint}_embedded" in current_app.view_functions
     ]
     cities = db.session.scalars(
         sa.select(Location.city).where(Location.active).distinct().order_by(Location.city)

@@ -36,6 +36,13 @@ def _invalid_request(_request, _response, error, _instance, _adapter) -> None:
         abort(problems.problem(400, f"Check these parameters: {', '.join(fields)}."))
 
 
+def _invalid_answer(_request, _response, error, _instance, _adapter) -> None:
+    """An answer that does not fit its own schema is never sent: 500 as problem details."""
+    if error is not None:
+        current_app.logger.error("An API answer does not fit its schema: %s", error)
+        abort(problems.problem(500))
+
+
 spec = SpecTree(
     "flask",
     mode="strict",
@@ -53,6 +60,7 @@ spec = SpecTree(
     ),
     path="api/v1/docs",
     before=_invalid_request,
+    after=_invalid_answer,
     validation_error_status=400,
     validation_error_model=schemas.Problem,
     naming_strategy=lambda model: model.__name__,
