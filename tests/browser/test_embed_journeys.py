@@ -196,3 +196,18 @@ def test_a_website_that_is_not_listed_gets_an_empty_frame(
             expect(frame.get_by_text("Spreekuur geldzaken")).to_have_count(0)
     finally:
         context.close()
+
+
+def test_the_readable_address_and_the_api_documentation_are_accessible(
+    page, check_accessible, hours_in_maarssen
+):
+    """The list at its readable address and the API's documentation page pass axe, with
+    and without JavaScript."""
+    page.goto("/spreekuren/plaats/maarssen")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Help sessions in Maarssen")
+    expect(page.get_by_role("link", name="Spreekuur geldzaken").first).to_be_visible()
+    check_accessible(page)
+    page.goto("/api/v1/docs")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Spreekuur API 1.0.0")
+    expect(page.get_by_role("heading", name="GET /api/v1/hours", exact=True)).to_be_visible()
+    check_accessible(page)
