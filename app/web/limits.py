@@ -1,5 +1,6 @@
 """Rate limits on the forms where guessing pays or a script could do harm: the staff login,
-finding an appointment by its code, and booking.
+finding an appointment by its code, and booking; and on the JSON API (``app.api.routes``),
+where every request counts per client address.
 
 Flask-Limiter keeps the counts (in the database, see ``app.services.rate_limits``, or in
 Redis). Each limit is a setting (``RATELIMIT_LOGIN_ACCOUNT`` and so on, see
