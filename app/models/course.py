@@ -182,9 +182,7 @@ class Enrolment(TimestampMixin, db.Model):
             "(status = 'waiting') = (position IS NOT NULL)", name="position_only_when_waiting"
         ),
         # Either a referral holds the details, or the enrolment has a code of its own.
-        sa.CheckConstraint(
-            "(referral_id IS NULL) = (code IS NOT NULL)", name="referral_or_code"
-        ),
+        sa.CheckConstraint("(referral_id IS NULL) = (code IS NOT NULL)", name="referral_or_code"),
         sa.CheckConstraint(
             "referral_id IS NULL OR (name = '' AND phone = '' AND email = '')",
             name="referral_details_in_referral",
