@@ -24,12 +24,15 @@ from app.models import (
     Device,
     Enrolment,
     EnrolmentStatus,
+    Location,
+    Organisation,
     OrganisationKind,
     OutboxMessage,
     Role,
 )
 from app.services import DomainError, courses, mail, retention
 from app.services.courses import CourseClosed, CourseData, IntakeTaken, SignUp
+from tests.conftest import app_in_context
 from tests.referral_helpers import write_warm
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -566,3 +569,48 @@ def test_the_course_staff_see_sign_ups_on_their_list(
     login(make_user(Role.STAFF, organisation=library))
     page = text(client.get(f"/portal/courses/{course.id}", headers=EN))
     assert "Ans" in page and "0612345678" in page and "Bert" in page
+
+
+# Rate limits --------------------------------------------------------------------------------------
+
+
+def test_guessing_codes_and_signing_up_by_the_dozen_are_limited(database_url):
+    """Failed look-ups count per code (as for appointments) and sign-ups per client address:
+    over the limit the form comes back with 429, a Retry-After and a message."""
+    settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_BOOKING_ADDRESS": "2 per hour"}
+    with app_in_context(database_url, **settings) as limited:
+        library = Organisation(name="Bibliotheek", kind=OrganisationKind.LIBRARY)
+        location = Location(
+            organisation=library, name="Bieb", street="Straat 1", postcode="3600 AA", city="X"
+        )
+        db.session.add_all([library, location])
+        db.session.flush()  # defaults (active) filled in
+        course = courses.create_course(
+            library,
+            CourseData(
+                title="Digisterker",
+                location=location,
+                capacity=8,
+                first_date=clock.today() + timedelta(days=7),
+                start_time=time(10, 0),
+                end_time=time(12, 0),
+            ),
+            None,
+        )
+        db.session.commit()
+        client = limited.test_client()
+        url = f"/cursussen/{course.id}/aanmelden"
+        for n in range(2):
+            assert client.post(url, data={"name": f"Jan {n}", "language": "en"}).status_code == 303
+        refused = client.post(url, data={"name": "Jan 3", "language": "en"}, headers=EN)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        assert "Many appointments were made through this internet connection" in text(refused)
+        assert db.session.scalar(sa.select(sa.func.count(Enrolment.id))) == 2
+
+        guess = {"code": "ACDE-FH37", "phone_or_name": "Jan"}
+        allowed = int(limited.config["RATELIMIT_LOOKUP_CODE"].split()[0])
+        for _attempt in range(allowed):
+            assert client.post("/cursussen/mijn-aanmelding", data=guess).status_code == 422
+        over = client.post("/cursussen/mijn-aanmelding", data=guess, headers=EN)
+        assert over.status_code == 429 and "Retry-After" in over.headers
+        assert "Finding an appointment went wrong too many times" in text(over)
