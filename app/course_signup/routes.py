@@ -21,6 +21,7 @@ from app.services import DomainError, courses, feeds, mail
 from app.services.courses import CourseClosed
 from app.services.notify import external_url
 from app.web import limits
+from app.web.filters import format_day, format_time
 from app.web.htmx import redirect_to, render
 from app.web.params import parse_slot, slot_param
 from app.web.security import personal
@@ -97,8 +98,6 @@ def course(course_id: int, slug: str | None = None):
 
 def intake_choices(course: Course, *, staff: bool) -> list[tuple[str, str]]:
     """The intake times offered (as radio choices), then "plan it later"."""
-    from app.web.filters import format_day, format_time
-
     choices = []
     for item in courses.intake_slots(course, staff=staff)[:INTAKE_CHOICES]:
         start = item.slot.start
