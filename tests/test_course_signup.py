@@ -204,6 +204,32 @@ def test_the_promoted_resident_gets_one_mail_in_their_language(app, make_course,
     assert len(calendar.walk("VEVENT")) == 4
 
 
+def test_a_referred_resident_who_moves_up_is_mailed_without_a_code(
+    app, make_course, make_user, make_topic, library
+):
+    """Whoever holds the place (a sign-up or a referral) is told: the referral's address and
+    language, and no code, since a referred resident has none."""
+    course = make_course(capacity=1, title="Klik & Tik")
+    first = sign_up(course, "Ans")
+    write_warm(
+        make_user(Role.STAFF),
+        library,
+        make_topic(),
+        course=course,
+        resident_name="Ria",
+        email="ria@example.org",
+        language="en",
+    )
+    db.session.execute(sa.delete(OutboxMessage))
+    courses.cancel(first)
+    db.session.commit()
+    [message] = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert message.recipient == "ria@example.org"
+    assert message.subject == "A place for you: Klik & Tik"
+    assert "Hello Ria," in message.body and "Your code" not in message.body
+    assert "Please tell Bibliotheek Vechtdal" in message.body
+
+
 def test_a_promoted_resident_without_an_address_gets_no_mail(app, make_course):
     course = make_course(capacity=1)
     first = sign_up(course, "Ans")

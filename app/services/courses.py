@@ -661,7 +661,9 @@ def enrolment_ics(enrolment: Enrolment) -> bytes:
             course,
             session,
             uid=f"enrolment-{enrolment.id}-session-{session.id}@{UID_DOMAIN}",
-            description=_("Your code: %(code)s", code=enrolment.display_code),
+            description=_("Your code: %(code)s", code=enrolment.display_code)
+            if enrolment.code
+            else "",
             sequence=1 if removed else 0,
             last_modified=enrolment.updated_at or clock.now(),
             cancelled=removed,
