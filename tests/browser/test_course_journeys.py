@@ -191,3 +191,30 @@ def test_a_waiting_resident_gets_the_freed_place(
     promoted = smtp_server.messages[-1]
     assert promoted["To"] == "chris@example.org"
     assert promoted["Subject"] == f"A place for you: {TITLE}"
+
+
+def test_staff_sign_a_resident_up_at_the_desk(page, js, course, library_admin, log_in, check_page):
+    """From the desk: the course, the resident's first name and phone, the code and the card."""
+    log_in(page, library_admin)
+    page.get_by_role("link", name="Desk").click()
+    page.get_by_role("link", name="Sign up for a course").click()
+    expect(heading(page)).to_have_text("Sign a resident up for a course")
+    check_page(page)
+    page.get_by_role("link", name=f"Sign up for {TITLE}").click()
+    expect(heading(page)).to_have_text(f"Sign up for {TITLE}")
+    check_page(page)
+    page.get_by_label("First name or initials of the resident").fill("Wim")
+    page.get_by_label("Phone number (not required)").fill("06 34567890")
+    page.get_by_role("button", name="Sign the resident up").click()
+
+    expect(heading(page)).to_have_text("Course sign-up")
+    expect(page.get_by_role("status")).to_have_text(
+        "The resident is signed up. Print the card for the resident."
+    )
+    enrolment = enrolment_named("Wim")
+    expect(page.locator("dd.code")).to_have_text(enrolment.display_code)
+    check_page(page)
+    page.get_by_role("link", name="Print the card").click()
+    expect(heading(page)).to_have_text("Course card")
+    expect(page.locator(".card-code")).to_have_text(enrolment.display_code)
+    check_page(page)
