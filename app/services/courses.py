@@ -332,12 +332,11 @@ def is_public(course: Course | None) -> bool:
 
 def public_courses(topic: Topic | None = None) -> list[Course]:
     """The courses residents may sign up for (of one topic), the first to start first."""
-    found = [
+    return [
         course
         for course in open_courses()
         if is_public(course) and (topic is None or course.topic_id == topic.id)
     ]
-    return found
 
 
 def slug(course: Course) -> str:
@@ -348,6 +347,7 @@ def slug(course: Course) -> str:
 
 
 def coming_sessions(course: Course) -> list[CourseSession]:
+    """The sessions today or later."""
     today = clock.today()
     return [s for s in course.sessions if s.date >= today]
 
@@ -358,6 +358,7 @@ def session_start(course: Course, session: CourseSession) -> datetime:
 
 
 def session_end(course: Course, session: CourseSession) -> datetime:
+    """The session's end as an aware datetime in the location's zone."""
     return datetime.combine(session.date, session.end_time, ZoneInfo(course.location.timezone))
 
 
@@ -492,6 +493,7 @@ def _sign_up(course, details, *, by, now) -> SignedUp:
 
 
 def _new_code() -> str:
+    """A code no sign-up has yet (the unique constraint is the judge)."""
     for _attempt in range(5):
         code = "".join(
             secrets.choice(booking_service.CODE_ALPHABET)
