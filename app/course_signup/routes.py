@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 
 from app.course_signup.forms import LATER, ConfirmForm, FindForm, SignUpForm
 from app.extensions import db
-from app.feeds.routes import _calendar, _feed_language, _not_found, _without_body
 from app.i18n import current_language
 from app.models import Course, Enrolment, EnrolmentStatus
 from app.portal.series_form import apply_domain_error
@@ -21,6 +20,7 @@ from app.services import DomainError, courses, feeds, mail
 from app.services.courses import CourseClosed
 from app.services.notify import external_url
 from app.web import limits
+from app.web.calendars import calendar_response, feed_language, not_found, without_body
 from app.web.filters import format_day, format_time
 from app.web.htmx import redirect_to, render
 from app.web.params import parse_slot, slot_param
@@ -333,11 +333,11 @@ def course_feed(course_id: int):
 def _course_feed(course_id: int | None):
     found = courses.feed_courses(course_id)
     if found is None:
-        return _not_found()
-    language = _feed_language()
+        return not_found()
+    language = feed_language()
     window = feeds.Window.current()
     freshness = courses.feed_freshness(found, window, language)
-    answer = _without_body(freshness, private=False)
+    answer = without_body(freshness, private=False)
     if answer is not None:
         return answer
     with force_locale(language):
@@ -345,4 +345,4 @@ def _course_feed(course_id: int | None):
         body = courses.feed_calendar(
             found, window, name=name, last_modified=freshness.last_modified
         )
-    return _calendar(body, freshness, private=False)
+    return calendar_response(body, freshness, private=False)

@@ -46,7 +46,7 @@ from app.models import (
 from app.services import DomainError, mail, notify
 from app.services import booking as booking_service
 from app.services.booking import ResidentDetails
-from app.services.feeds import Freshness, Window, _freshness
+from app.services.feeds import Freshness, Window, make_freshness
 from app.services.ical import UID_DOMAIN, CalendarEvent, write_calendar
 from app.services.notify import external_url
 
@@ -700,7 +700,7 @@ def feed_freshness(found: list[Course], window: Window, language: str) -> Freshn
             if window.start <= s.date <= window.end
         ]
         instants += [course.updated_at, course.location.updated_at, course.organisation.updated_at]
-    return _freshness(window, parts, instants)
+    return make_freshness(window, parts, instants)
 
 
 def feed_calendar(
