@@ -44,6 +44,9 @@ REFERRAL_NAME = "Bartholomeus Vlierbes"
 REFERRAL_PHONE = "0611122233"
 REFERRAL_REQUEST = "Wil leren mailen met de kleinkinderen in Patagonië"
 DESK_INITIALS = "Q.X.Z."
+SIGNUP_NAME = "Ermengarde Kwispeldoorn"
+SIGNUP_PHONE = "0655544433"
+SIGNUP_EMAIL = "ermengarde@kwispel.example"
 STAFF_NAME = "Wilhelmina Staffelaar"
 STAFF_EMAIL = "w.staffelaar@partner.example"
 SECRETS = (
@@ -58,6 +61,10 @@ SECRETS = (
     REFERRAL_PHONE,
     "Patagoni",
     DESK_INITIALS,
+    SIGNUP_NAME,
+    "Kwispeldoorn",
+    SIGNUP_PHONE,
+    SIGNUP_EMAIL,
     STAFF_NAME,
     "Staffelaar",
     STAFF_EMAIL,
@@ -163,10 +170,14 @@ def offer(make_org, make_location, make_series, make_topic, make_user):
         phone=REFERRAL_PHONE,
         request=REFERRAL_REQUEST,
     )
+    courses.sign_up(
+        course, courses.SignUp(name=SIGNUP_NAME, phone=SIGNUP_PHONE, email=SIGNUP_EMAIL)
+    )
+    db.session.commit()
     visits.add_walk_in(walk_in, initials=DESK_INITIALS)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 1
-    assert db.session.scalar(sa.select(Enrolment.status)) is EnrolmentStatus.PARTICIPANT
+    assert set(db.session.scalars(sa.select(Enrolment.status))) == {EnrolmentStatus.PARTICIPANT}
     assert db.session.scalar(sa.select(Visit.initials)) == DESK_INITIALS
     return {
         "library": library,
@@ -251,7 +262,9 @@ def test_every_endpoint_answers_as_its_openapi_schema_says(client, openapi, offe
     mixed = answers[f"/api/v1/hours/{o['mixed'].id}"].get_json()
     assert mixed["occurrences"][0]["walk_in_start"][11:16] == "14:00"
     course = answers[f"/api/v1/courses/{o['course'].id}"].get_json()
-    assert (course["capacity"], course["places_left"], len(course["sessions"])) == (8, 7, 4)
+    assert (course["capacity"], course["places_left"], len(course["sessions"])) == (8, 6, 4)
+    assert course["url"] == f"http://localhost/cursussen/{o['course'].id}-digisterker"
+    assert (course["device"], course["needs_intake"], course["topic"]) == ("either", False, None)
     location = answers[f"/api/v1/locations/{o['maarssen'].id}"].get_json()
     assert location["accessibility"] == "Rolstoeltoegankelijk, ringleiding"
     topics = answers["/api/v1/topics"].get_json()["items"]
@@ -305,7 +318,7 @@ def test_a_repeat_with_the_etag_gets_304_until_something_changes(client, openapi
     offer["course"].capacity = 10
     db.session.commit()
     changed = client.get(url, headers={"If-None-Match": etag})
-    assert changed.status_code == 200 and changed.get_json()["places_left"] == 9
+    assert changed.status_code == 200 and changed.get_json()["places_left"] == 8
 
 
 def test_any_origin_may_read_without_credentials(client, offer):

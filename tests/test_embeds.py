@@ -316,3 +316,38 @@ def test_any_public_list_opts_in_with_one_line(database_url):
             assert codes["Example list"] == "http://localhost/ingebed/voorbeeld/lijst"
     finally:
         embed.LISTS.pop("list_example.listing")
+
+
+def test_the_course_list_is_embeddable_too(client, coordinator, region):
+    """The public course list has its embedded variant: the courses with their places, links
+    to the course pages opening in a new tab, and its code on the coordinator's page."""
+    from datetime import time as wall
+
+    from app.services import courses
+    from app.services.courses import CourseData
+
+    course = courses.create_course(
+        region["library"],
+        CourseData(
+            title="Klik & Tik",
+            location=region["money_hours"].location,
+            capacity=6,
+            first_date=clock.today() + timedelta(days=3),
+            start_time=wall(10, 0),
+            end_time=wall(12, 0),
+        ),
+        None,
+    )
+    db.session.commit()
+    embeds.add_origin("https://www.stichtsevecht.nl")
+    embedded = client.get("/ingebed/cursussen")
+    html = embedded.get_data(as_text=True)
+    assert embedded.status_code == 200
+    assert directives(embedded)["frame-ancestors"] == "https://www.stichtsevecht.nl"
+    assert "<h1>Courses</h1>" in html and "6 places left" in html
+    assert "site-header" not in html and "<form" not in html
+    link = re.search(rf'<a [^>]*href="/cursussen/{course.id}-klik-tik"[^>]*>', html).group(0)
+    assert 'target="_blank"' in link and 'rel="noopener"' in link
+    assert directives(client.get("/cursussen"))["frame-ancestors"] == "'none'"
+    admin = client.get("/admin/embeds").get_data(as_text=True)
+    assert "src=&#34;http://localhost/ingebed/cursussen&#34; title=&#34;All courses&#34;" in admin

@@ -170,7 +170,7 @@ def hours(series_list: list[ConsultationHours], weeks: int) -> list[schemas.Hour
 
 
 def courses_query() -> sa.Select:
-    """Open courses with a session today or later (as ``courses.open_courses``)."""
+    """The courses residents may sign up for (as ``courses.is_public``), in one query."""
     upcoming = (
         sa.select(CourseSession.course_id)
         .where(CourseSession.date >= clock.today())
@@ -190,6 +190,7 @@ def courses_query() -> sa.Select:
             orm.contains_eager(Course.location),
             orm.contains_eager(Course.organisation),
             orm.selectinload(Course.sessions),
+            orm.selectinload(Course.topic),
         )
         .order_by(Course.id)
     )
@@ -214,6 +215,10 @@ def course(item: Course) -> schemas.Course:
             )
             for session in item.sessions
         ],
+        topic=item.topic.slug if item.topic is not None else None,
+        device=item.device.value,
+        needs_intake=item.needs_intake,
+        url=external_url("course_signup.course", course_id=item.id, slug=course_service.slug(item)),
     )
 
 

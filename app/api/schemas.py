@@ -167,8 +167,14 @@ class Course(Model):
     organisation: OrganisationRef
     location: LocationRef
     capacity: int
-    places_left: int = Field(description="0: full; a waiting list may be open.")
+    places_left: int = Field(description="0: full; residents can join the waiting list.")
     sessions: list[CourseSession]
+    topic: str | None = Field(description="The slug of the course's topic, if it has one.")
+    device: Literal["own", "library", "either"] = Field(
+        description="What participants work on: their own device, a library laptop, or either."
+    )
+    needs_intake: bool = Field(description="Whether an intake comes before the course.")
+    url: str = Field(description="Its page, where residents sign up.")
 
 
 class CoursePage(PageInfo):

@@ -12,7 +12,7 @@ from app import clock
 from app.extensions import db
 from app.models import ConsultationHours, Organisation, Topic
 from app.services import booking as booking_service
-from app.services import embeds, finder
+from app.services import courses, embeds, finder
 from app.services.schedule import occurrences
 from app.web import embed
 from app.web.embed import embeddable
@@ -103,6 +103,7 @@ def _hours_page(filters: finder.Filters, heading: str | None = None):
         topics=finder.topics(),
         places=finder.places(),
         organisations=finder.organisations(),
+        topic_courses=courses.public_courses(filters.topic) if filters.topic else [],
     )
 
 
