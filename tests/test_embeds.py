@@ -351,3 +351,68 @@ def test_the_course_list_is_embeddable_too(client, coordinator, region):
     assert directives(client.get("/cursussen"))["frame-ancestors"] == "'none'"
     admin = client.get("/admin/embeds").get_data(as_text=True)
     assert "src=&#34;http://localhost/ingebed/cursussen&#34; title=&#34;All courses&#34;" in admin
+
+
+def test_the_same_website_added_at_once_is_listed_once(app, live_server, make_user, make_org):
+    """Coordinators adding the same website at the same moment: one is told it is added,
+    the others that it is already on the list; the database holds it once."""
+    import http.cookiejar
+    import threading
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from tests.conftest import PASSWORD
+
+    attempts = 8
+    coordinators = [
+        make_user(Role.COORDINATOR, make_org(kind=OrganisationKind.LIBRARY))
+        for _ in range(attempts)
+    ]
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    openers = []
+    for user in coordinators:
+        opener = urllib.request.build_opener(
+            NoRedirect, urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        login = urllib.parse.urlencode({"email": user.email, "password": PASSWORD}).encode()
+        try:
+            opener.open(f"{live_server.url}/auth/login", data=login, timeout=60)
+        except urllib.error.HTTPError as error:
+            assert error.code == 303
+        openers.append(opener)
+
+    barrier = threading.Barrier(attempts)
+    results: list[int] = []
+    lock = threading.Lock()
+
+    def add(opener) -> None:
+        data = urllib.parse.urlencode({"origin": "https://www.stichtsevecht.nl"}).encode()
+        request = urllib.request.Request(
+            f"{live_server.url}/admin/embeds", data=data, headers={"Accept-Language": "en"}
+        )
+        barrier.wait()
+        try:
+            with opener.open(request, timeout=60) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+            if status == 422:
+                assert "is already on the list" in error.read().decode()
+        with lock:
+            results.append(status)
+
+    threads = [threading.Thread(target=add, args=(opener,)) for opener in openers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(results) == [303] + [422] * (attempts - 1)
+    db.session.rollback()
+    assert db.session.scalars(sa.select(EmbedOrigin.origin)).all() == [
+        "https://www.stichtsevecht.nl"
+    ]
