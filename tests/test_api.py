@@ -387,6 +387,8 @@ def test_the_docs_page_is_served_from_the_document_without_a_cdn(client, offer):
     assert page.status_code == 200
     assert "GET /api/v1/hours/{hours_id}" in html and "places_left" in html
     assert "cdn" not in html.lower() and "unpkg" not in html.lower()
+    assert "public" not in page.headers.get("Cache-Control", "")
+    assert client.get("/api/v1/topics").headers["Cache-Control"] == "public, max-age=60"
     assert not re.search(r'(src|href)="https?://', html)
 
 

@@ -93,7 +93,8 @@ def conditional_and_open(response: Response) -> Response:
         response.headers["Access-Control-Allow-Headers"] = "If-None-Match"
         response.headers["Access-Control-Max-Age"] = "86400"
     elif request.method in ("GET", "HEAD") and response.status_code == 200:
-        response.headers.setdefault("Cache-Control", CACHE_CONTROL)
+        if response.mimetype == "application/json":  # the docs page holds a form's token
+            response.headers.setdefault("Cache-Control", CACHE_CONTROL)
         response.add_etag()
         response = response.make_conditional(request)
     return response
