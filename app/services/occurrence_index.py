@@ -260,6 +260,38 @@ def _count_missing_slot(series_id: int, at: datetime) -> None:
         _count(series_id, at, 1)
 
 
+# Reading ------------------------------------------------------------------------------------
+
+
+def free_slots_query(now: datetime, *, staff: bool = False) -> sa.Select:
+    """Free times that may be booked at ``now``, earliest first: series, start, seats, taken.
+
+    Residents: within the series' horizon and past its notice (``schedule.free_slots``);
+    staff at the desk (``staff=True``): any free time that has not started, within the
+    horizon. Add conditions on ``IndexedOccurrence`` (place, provider, series) and a limit.
+    """
+    query = (
+        sa.select(
+            IndexedSlot.series_id, IndexedSlot.starts_at, IndexedSlot.seats, IndexedSlot.seats_taken
+        )
+        .join(
+            IndexedOccurrence,
+            sa.and_(
+                IndexedOccurrence.series_id == IndexedSlot.series_id,
+                IndexedOccurrence.date == IndexedSlot.date,
+            ),
+        )
+        .where(
+            IndexedOccurrence.published,
+            IndexedSlot.seats_taken < IndexedSlot.seats,
+            IndexedSlot.opens_at <= now,
+            IndexedSlot.starts_at >= now if staff else IndexedSlot.closes_at >= now,
+        )
+        .order_by(IndexedSlot.starts_at, IndexedSlot.series_id)
+    )
+    return query
+
+
 # The daily roll and the full rebuild --------------------------------------------------------
 
 
