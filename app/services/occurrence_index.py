@@ -20,6 +20,7 @@ Who changes what, and how it stays right when two transactions run at once:
   after the booking row is written. Its lock on the occurrence row orders it against a
   rebuild of that date: either the rebuild waits and then counts the committed booking, or
   the booking waits, finds the new row and adds its one to a count made without it.
+* Marking whether a resident came keeps the seat: it changes nothing here.
 * The window row is read with a share lock by every rebuild and taken for update by the
   daily roll, so a roll never expands a series that a running change is rewriting.
 
@@ -134,10 +135,14 @@ def refresh_series(
     Call after changing the series, its status or an exception, in the same transaction.
     """
     db.session.flush()
-    current, built = _current_window()
+    needed = clock.today() + timedelta(days=series.book_ahead_days + 1)
+    seen = _window()
+    # Widening the window rewrites every series: take the lock for that at once.
+    current, built = _current_window(
+        "update" if seen is not None and needed > seen.last_date else "share"
+    )
     if built:
         return
-    needed = clock.today() + timedelta(days=series.book_ahead_days + 1)
     if needed > current.last_date:
         current = _extend(needed)
     _rebuild([series], current, start, end)
@@ -285,11 +290,13 @@ def free_slots_query(now: datetime, *, staff: bool = False) -> sa.Select:
             IndexedOccurrence.published,
             IndexedSlot.seats_taken < IndexedSlot.seats,
             IndexedSlot.opens_at <= now,
-            IndexedSlot.starts_at >= now if staff else IndexedSlot.closes_at >= now,
+            # Implied by the notice (closes_at <= starts_at): lets the index on starts_at
+            # range-scan from now.
+            IndexedSlot.starts_at >= now,
         )
         .order_by(IndexedSlot.starts_at, IndexedSlot.series_id)
     )
-    return query
+    return query if staff else query.where(IndexedSlot.closes_at >= now)
 
 
 # The daily roll and the full rebuild --------------------------------------------------------
