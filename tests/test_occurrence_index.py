@@ -70,7 +70,9 @@ def index_rows() -> tuple[dict, dict]:
         for row in db.session.scalars(sa.select(IndexedOccurrence))
     }
     slots = {
-        (row.series_id, row.starts_at): (row.date, row.ends_at, row.seats, row.seats_taken)
+        (row.series_id, row.starts_at): (
+            row.date, row.ends_at, row.seats, row.seats_taken, row.published
+        )
         for row in db.session.scalars(sa.select(IndexedSlot))
     }
     return occurrences, slots
@@ -91,7 +93,9 @@ def schedule_rows(first: date, last: date) -> tuple[dict, dict]:
         seats = taken_here = 0
         for slot in o.slots:
             count = taken.get((s.id, slot.start_utc), 0)
-            slots[(s.id, slot.start_utc)] = (o.date, slot.end.astimezone(UTC), slot.seats, count)
+            slots[(s.id, slot.start_utc)] = (
+                o.date, slot.end.astimezone(UTC), slot.seats, count, finder.is_public(s)
+            )
             seats += slot.seats
             taken_here += count
         occurrences[(s.id, o.date)] = (

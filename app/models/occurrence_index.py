@@ -102,7 +102,9 @@ class IndexedSlot(db.Model):
     A resident may book it while ``opens_at <= now <= closes_at`` (the series' horizon in
     days and notice in hours, as ``schedule.free_slots`` applies them) and
     ``seats_taken < seats``. ``seats_taken`` counts the bookings holding a seat of it; every
-    booking, cancellation and move changes it by one in its own transaction.
+    booking, cancellation and move changes it by one in its own transaction. ``published``
+    is its occurrence's, so that free times across the network are read from this table's
+    index on ``starts_at`` alone.
     """
 
     __tablename__ = "indexed_slot"
@@ -116,6 +118,7 @@ class IndexedSlot(db.Model):
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seats: Mapped[int] = mapped_column(sa.SmallInteger)
     seats_taken: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
+    published: Mapped[bool] = mapped_column()
 
     __table_args__ = (
         sa.ForeignKeyConstraint(
@@ -125,5 +128,5 @@ class IndexedSlot(db.Model):
         ),
         sa.UniqueConstraint("series_id", "starts_at"),
         sa.Index("ix_indexed_slot_series_id_date", "series_id", "date"),
-        sa.Index("ix_indexed_slot_starts_at", "starts_at"),
+        sa.Index("ix_indexed_slot_starts_at_series_id", "starts_at", "series_id"),
     )

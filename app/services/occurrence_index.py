@@ -188,6 +188,23 @@ def refresh_organisation(organisation: Organisation) -> None:
         .values(published=visible)
         .execution_options(synchronize_session=False)
     )
+    of_provider = sa.select(IndexedOccurrence.series_id).where(
+        IndexedOccurrence.provider_id == organisation.id
+    )
+    of_its_occurrence = (
+        sa.select(IndexedOccurrence.published)
+        .where(
+            IndexedOccurrence.series_id == IndexedSlot.series_id,
+            IndexedOccurrence.date == IndexedSlot.date,
+        )
+        .scalar_subquery()
+    )
+    db.session.execute(
+        sa.update(IndexedSlot)
+        .where(IndexedSlot.series_id.in_(of_provider))
+        .values(published=of_its_occurrence)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def directory_changed(item) -> None:
@@ -273,21 +290,15 @@ def free_slots_query(now: datetime, *, staff: bool = False) -> sa.Select:
 
     Residents: within the series' horizon and past its notice (``schedule.free_slots``);
     staff at the desk (``staff=True``): any free time that has not started, within the
-    horizon. Add conditions on ``IndexedOccurrence`` (place, provider, series) and a limit.
+    horizon. Join ``IndexedOccurrence`` on (series_id, date) for a place or provider, and
+    add a limit.
     """
     query = (
         sa.select(
             IndexedSlot.series_id, IndexedSlot.starts_at, IndexedSlot.seats, IndexedSlot.seats_taken
         )
-        .join(
-            IndexedOccurrence,
-            sa.and_(
-                IndexedOccurrence.series_id == IndexedSlot.series_id,
-                IndexedOccurrence.date == IndexedSlot.date,
-            ),
-        )
         .where(
-            IndexedOccurrence.published,
+            IndexedSlot.published,
             IndexedSlot.seats_taken < IndexedSlot.seats,
             IndexedSlot.opens_at <= now,
             # Implied by the notice (closes_at <= starts_at): lets the index on starts_at
@@ -464,6 +475,7 @@ def _rows(occurrence: schedule.Occurrence, taken: dict) -> tuple[dict, list[dict
         occurrence.date - timedelta(days=series.book_ahead_days), time(), zone
     ).astimezone(UTC)
     notice = timedelta(hours=series.min_notice_hours)
+    published = is_published(series)
     slots = []
     for slot in occurrence.slots:
         start = slot.start_utc
@@ -477,6 +489,7 @@ def _rows(occurrence: schedule.Occurrence, taken: dict) -> tuple[dict, list[dict
                 "closes_at": start - notice,
                 "seats": slot.seats,
                 "seats_taken": taken.get((series.id, start), 0),
+                "published": published,
             }
         )
     row = {
@@ -489,7 +502,7 @@ def _rows(occurrence: schedule.Occurrence, taken: dict) -> tuple[dict, list[dict
         "kind": IndexedKind(occurrence.kind.value),
         "status": IndexedStatus(occurrence.status.value),
         "reason": occurrence.reason[:200],
-        "published": is_published(series),
+        "published": published,
         "bookable": bool(occurrence.slots),
         "walk_in_starts_at": _utc_or_none(occurrence.walk_in_start),
         "walk_in_ends_at": _utc_or_none(occurrence.walk_in_end),

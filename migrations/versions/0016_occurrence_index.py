@@ -66,19 +66,20 @@ def upgrade():
     sa.Column('closes_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('seats', sa.SmallInteger(), nullable=False),
     sa.Column('seats_taken', sa.SmallInteger(), nullable=False),
+    sa.Column('published', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['series_id', 'date'], ['indexed_occurrence.series_id', 'indexed_occurrence.date'], name=op.f('fk_indexed_slot_series_id_indexed_occurrence'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_indexed_slot')),
     sa.UniqueConstraint('series_id', 'starts_at', name=op.f('uq_indexed_slot_series_id_starts_at'))
     )
     with op.batch_alter_table('indexed_slot', schema=None) as batch_op:
         batch_op.create_index('ix_indexed_slot_series_id_date', ['series_id', 'date'], unique=False)
-        batch_op.create_index('ix_indexed_slot_starts_at', ['starts_at'], unique=False)
+        batch_op.create_index('ix_indexed_slot_starts_at_series_id', ['starts_at', 'series_id'], unique=False)
 
 
 
 def downgrade():
     with op.batch_alter_table('indexed_slot', schema=None) as batch_op:
-        batch_op.drop_index('ix_indexed_slot_starts_at')
+        batch_op.drop_index('ix_indexed_slot_starts_at_series_id')
         batch_op.drop_index('ix_indexed_slot_series_id_date')
 
     op.drop_table('indexed_slot')
