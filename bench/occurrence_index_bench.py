@@ -134,13 +134,17 @@ def build(url: str, series_count: int, locations: int, organisations: int, seed:
             days = list(schedule.pattern_dates(s, today, today + timedelta(days=40)))
             if days:
                 exceptions.append(
-                    SeriesException(series_id=s.id, date=rng.choice(days), kind=ExceptionKind.CANCELLED)
+                    SeriesException(
+                        series_id=s.id, date=rng.choice(days), kind=ExceptionKind.CANCELLED
+                    )
                 )
         db.session.add_all(exceptions)
         for place in rng.sample(places, max(locations // 20, 1)):
             first = today + timedelta(days=rng.randrange(40))
             db.session.add(
-                LocationClosure(location_id=place.id, start_date=first, end_date=first + timedelta(days=2))
+                LocationClosure(
+                    location_id=place.id, start_date=first, end_date=first + timedelta(days=2)
+                )
             )
         db.session.flush()
         bookings = []
@@ -205,7 +209,9 @@ def diff_refresh(series: ConsultationHours, start, end) -> None:
         row.date: row
         for row in db.session.execute(
             sa.select(IndexedOccurrence.__table__)
-            .where(IndexedOccurrence.series_id == series.id, IndexedOccurrence.date.between(start, end))
+            .where(
+                IndexedOccurrence.series_id == series.id, IndexedOccurrence.date.between(start, end)
+            )
             .with_for_update()
         )
     }
@@ -228,9 +234,7 @@ def diff_refresh(series: ConsultationHours, start, end) -> None:
         if old is None:
             db.session.execute(occurrences.insert(), [row])
         elif any(getattr(old, key) != value for key, value in row.items() if key != "seats_taken"):
-            db.session.execute(
-                occurrences.update().where(occurrences.c.id == old.id).values(**row)
-            )
+            db.session.execute(occurrences.update().where(occurrences.c.id == old.id).values(**row))
         for slot_row in slot_rows:
             wanted_starts.add(slot_row["starts_at"])
             old_slot = have_slots.get(slot_row["starts_at"])
@@ -291,19 +295,30 @@ def measure(url: str, rounds: int, seed: int) -> None:
                     last = window.last_date if span is None else first
                     for way, times in (("replace", replace_times), ("diff", diff_times)):
                         if change == "every row":
-                            series.start_time = wall(8, 0) if series.start_time.hour != 8 else wall(7, 0)
+                            series.start_time = (
+                                wall(8, 0) if series.start_time.hour != 8 else wall(7, 0)
+                            )
                         else:
                             series.title = series.title + "."
                         db.session.flush()
                         if way == "replace":
                             times.append(
-                                timed(lambda s=series, a=first, b=last: occurrence_index.refresh_series(s, a, b))
+                                timed(
+                                    lambda s=series, a=first, b=last: (
+                                        occurrence_index.refresh_series(s, a, b)
+                                    )
+                                )
                             )
                         else:
-                            times.append(timed(lambda s=series, a=first, b=last: diff_refresh(s, a, b)))
+                            times.append(
+                                timed(lambda s=series, a=first, b=last: diff_refresh(s, a, b))
+                            )
                         db.session.rollback()
                         series = db.session.get(ConsultationHours, series.id)
-                cases[(label, change)] = (statistics.median(replace_times), statistics.median(diff_times))
+                cases[(label, change)] = (
+                    statistics.median(replace_times),
+                    statistics.median(diff_times),
+                )
         print("  rebuild one series (delete + insert | diff):")
         for (label, change), (replace_ms, diff_ms) in cases.items():
             print(f"    {label:<13} {change:<10} {replace_ms:8.2f} ms | {diff_ms:8.2f} ms")

@@ -71,7 +71,11 @@ def index_rows() -> tuple[dict, dict]:
     }
     slots = {
         (row.series_id, row.starts_at): (
-            row.date, row.ends_at, row.seats, row.seats_taken, row.published
+            row.date,
+            row.ends_at,
+            row.seats,
+            row.seats_taken,
+            row.published,
         )
         for row in db.session.scalars(sa.select(IndexedSlot))
     }
@@ -94,7 +98,11 @@ def schedule_rows(first: date, last: date) -> tuple[dict, dict]:
         for slot in o.slots:
             count = taken.get((s.id, slot.start_utc), 0)
             slots[(s.id, slot.start_utc)] = (
-                o.date, slot.end.astimezone(UTC), slot.seats, count, finder.is_public(s)
+                o.date,
+                slot.end.astimezone(UTC),
+                slot.seats,
+                count,
+                finder.is_public(s),
             )
             seats += slot.seats
             taken_here += count
@@ -242,13 +250,13 @@ def book_some(rng, series_list, user, count: int) -> None:
     today = clock.today()
     for _ in range(count):
         series = rng.choice(series_list)
-        free = booking_service.available_slots([series], today, today + timedelta(days=370), staff=True)
+        free = booking_service.available_slots(
+            [series], today, today + timedelta(days=370), staff=True
+        )
         if not free:
             continue
         item = rng.choice(free)
-        booking_service.book(
-            series, item.slot.start_utc, ResidentDetails(name="A.B."), by=user
-        )
+        booking_service.book(series, item.slot.start_utc, ResidentDetails(name="A.B."), by=user)
         db.session.commit()
 
 
@@ -313,7 +321,10 @@ def test_the_index_equals_the_schedule_for_a_year_of_random_series(
     for place in places[:2]:
         start = clock.today() + timedelta(days=rng.randrange(0, 300))
         series_service.close_location(
-            place, start=start, end=start + timedelta(days=rng.randrange(0, 10)), reason="Dicht",
+            place,
+            start=start,
+            end=start + timedelta(days=rng.randrange(0, 10)),
+            reason="Dicht",
             user=staff,
         )
     bookable = [s for s in series_list if s.is_bookable_mode and s.status is SeriesStatus.PUBLISHED]
@@ -384,8 +395,13 @@ def test_rolling_the_window_forward_keeps_it_equal_to_the_schedule(app, make_ser
     today = clock.today()
     make_series(weekdays=EVERY_DAY, start_date=today - timedelta(days=30), seats_per_slot=2)
     make_series(
-        recurrence=Recurrence.MONTHLY, weekdays="3", month_weeks="1,-1", start_date=today,
-        mode=Mode.MIXED, walk_in_start=time(13, 0), walk_in_end=time(14, 0),
+        recurrence=Recurrence.MONTHLY,
+        weekdays="3",
+        month_weeks="1,-1",
+        start_date=today,
+        mode=Mode.MIXED,
+        walk_in_start=time(13, 0),
+        walk_in_end=time(14, 0),
     )
     first, last = occurrence_index.target_window()
     window = occurrence_index.window()
@@ -412,12 +428,19 @@ def test_a_longer_booking_horizon_widens_the_window_for_every_series(app, make_s
     short = make_series(weekdays=EVERY_DAY, start_date=today)
     other = make_series(weekdays="2", start_date=today)
     before = occurrence_index.window().last_date
-    series_service.save_series(other, data_of(other, book_ahead_days=200), make_user(Role.COORDINATOR))
+    series_service.save_series(
+        other, data_of(other, book_ahead_days=200), make_user(Role.COORDINATOR)
+    )
     window = occurrence_index.window()
     assert window.last_date == today + timedelta(days=201) > before
-    assert db.session.scalar(
-        sa.select(sa.func.max(IndexedOccurrence.date)).where(IndexedOccurrence.series_id == short.id)
-    ) == window.last_date
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.max(IndexedOccurrence.date)).where(
+                IndexedOccurrence.series_id == short.id
+            )
+        )
+        == window.last_date
+    )
     assert_index_equals_schedule()
 
 
@@ -506,9 +529,9 @@ def hours(make_series):
 
 
 def at(days: int, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(clock.today() + timedelta(days=days), time(hour, minute), AMS).astimezone(
-        UTC
-    )
+    return datetime.combine(
+        clock.today() + timedelta(days=days), time(hour, minute), AMS
+    ).astimezone(UTC)
 
 
 def assert_only(seen: list, expected) -> None:
@@ -693,11 +716,14 @@ def test_concurrent_bookings_of_one_slot_leave_the_counter_equal_to_the_bookings
         )
     )
     assert holding == 3
-    assert db.session.scalar(
-        sa.select(IndexedSlot.seats_taken).where(
-            IndexedSlot.series_id == hours.id, IndexedSlot.starts_at == moment
+    assert (
+        db.session.scalar(
+            sa.select(IndexedSlot.seats_taken).where(
+                IndexedSlot.series_id == hours.id, IndexedSlot.starts_at == moment
+            )
         )
-    ) == 3
+        == 3
+    )
     assert_index_equals_schedule()
 
 
@@ -719,9 +745,7 @@ def test_concurrent_bookings_and_cancellations_over_several_slots(app, hours):
             with writing():
                 booking_service.retry_on_lock(
                     lambda: (
-                        booking_service.cancel(
-                            db.session.get(Booking, booking.id), version=None
-                        ),
+                        booking_service.cancel(db.session.get(Booking, booking.id), version=None),
                         db.session.commit(),
                     )
                 )

@@ -77,9 +77,7 @@ class IndexedOccurrence(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[IndexedKind] = mapped_column(enum_column(IndexedKind, name="indexed_kind"))
-    status: Mapped[IndexedStatus] = mapped_column(
-        enum_column(IndexedStatus, name="indexed_status")
-    )
+    status: Mapped[IndexedStatus] = mapped_column(enum_column(IndexedStatus, name="indexed_status"))
     reason: Mapped[str] = mapped_column(sa.String(200), default="")
     published: Mapped[bool] = mapped_column()
     bookable: Mapped[bool] = mapped_column()
