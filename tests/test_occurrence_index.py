@@ -306,6 +306,25 @@ def test_the_index_equals_the_schedule_for_a_year_of_random_series(
     series_list = [
         random_series(rng, rng.choice(providers), rng.choice(places), staff) for _ in range(14)
     ]
+    # Every Sunday night, so that both DST changes fall inside a bookable occurrence.
+    night = ConsultationHours(
+        provider=providers[0],
+        location=places[0],
+        title="Nachtspreekuur",
+        mode=Mode.APPOINTMENT,
+        recurrence=Recurrence.WEEKLY,
+        weekdays="6",
+        start_date=clock.today(),
+        start_time=time(1, 30),
+        end_time=time(4, 0),
+        slot_minutes=30,
+        seats_per_slot=2,
+        min_notice_hours=0,
+        book_ahead_days=366,
+        status=SeriesStatus.PUBLISHED,
+    )
+    db.session.add(night)
+    series_list.append(night)
     db.session.commit()
     with writing():
         occurrence_index.rebuild()
@@ -313,7 +332,21 @@ def test_the_index_equals_the_schedule_for_a_year_of_random_series(
     window = occurrence_index.window()
     spring, autumn = date(2027, 3, 28), date(2027, 10, 31)
     assert window.first_date < spring < autumn < window.last_date
+    # 01:30-04:00 on the clock is 1.5 hours in spring and 3.5 hours in autumn.
+    assert [
+        db.session.scalar(
+            sa.select(IndexedOccurrence.seats).where(
+                IndexedOccurrence.series_id == night.id, IndexedOccurrence.date == day
+            )
+        )
+        for day in (spring, autumn)
+    ] == [3 * 2, 7 * 2]
     assert_index_equals_schedule(rng)
+    # 03:00 summer time in spring; 02:00 summer time and 02:00 winter time in autumn.
+    for day, hour in ((spring, 1), (autumn, 0), (autumn, 1)):
+        moment = datetime.combine(day, time(hour, 0), UTC)
+        booking_service.book(night, moment, ResidentDetails(name="N.N."), by=staff)
+        db.session.commit()
 
     for series in rng.sample(series_list, 10):
         for _ in range(rng.randint(1, 3)):
@@ -795,4 +828,24 @@ def test_two_first_builds_at_once_build_the_index_once(app, make_series):
 
     assert _in_threads(app, 2, work) == []
     db.session.rollback()
+    assert_index_equals_schedule()
+
+
+def test_a_booking_through_the_form_counts_in_the_index(client, hours):
+    """A resident books on the public page: the slot's seats taken rise in that request."""
+    moment = at(2, 10)
+    response = client.post(
+        f"/spreekuren/{hours.id}/afspraak?tijd={moment.strftime('%Y-%m-%dT%H:%MZ')}",
+        data={"name": "Bewoner", "language": "en"},
+    )
+    assert response.status_code == 303
+    db.session.rollback()
+    assert (
+        db.session.scalar(
+            sa.select(IndexedSlot.seats_taken).where(
+                IndexedSlot.series_id == hours.id, IndexedSlot.starts_at == moment
+            )
+        )
+        == 1
+    )
     assert_index_equals_schedule()
