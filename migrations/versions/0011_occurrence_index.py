@@ -2,8 +2,8 @@
 for one window of dates, so lists and free times are indexed queries (rebuilt from the
 schedule by `flask index-occurrences --rebuild`; built on first use otherwise)
 
-Revision ID: 0016
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-02 01:42:42.679596
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0016'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
