@@ -1,7 +1,7 @@
 """embed origins: websites that may show the public lists in a frame
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-02 02:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
