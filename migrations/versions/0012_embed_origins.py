@@ -1,6 +1,6 @@
 """embed origins: websites that may show the public lists in a frame
 
-Revision ID: 0014
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-02 02:00:00.000000
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014'
+revision = '0012'
 down_revision = '0011'
 branch_labels = None
 depends_on = None
