@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from app import demo
 from app.extensions import db
 from app.models import Organisation, OrganisationKind, Role
-from app.services import DomainError, accounts, mail, retention
+from app.services import DomainError, accounts, mail, retention, waiting_list
 
 
 def register(app: Flask) -> None:
@@ -50,10 +50,22 @@ def register(app: Flask) -> None:
         click.echo(f"Expired rate-limit counters deleted: {report.rate_limit_counters_deleted}.")
         click.echo(f"Initials of earlier visits erased: {report.visit_initials_erased}.")
         click.echo(f"Expired login sessions deleted: {report.login_sessions_deleted}.")
+        click.echo(f"Waiting-list places erased: {report.waiting_entries_erased}.")
 
     @app.cli.command("send-mail")
     def send_mail_command() -> None:
         """Send the waiting messages in the outbox (run every few minutes)."""
+        sent, failed = mail.send_all_due()
+        click.echo(f"Sent: {sent}; failed, will retry: {failed}.")
+
+    @app.cli.command("waiting-list")
+    def waiting_list_command() -> None:
+        """Pass on offers not taken in time and offer free seats to who waits (run often)."""
+        report = waiting_list.run()
+        click.echo(
+            f"Offers passed on: {report.passed}; withdrawn: {report.withdrawn}; "
+            f"new offers: {report.offered}."
+        )
         sent, failed = mail.send_all_due()
         click.echo(f"Sent: {sent}; failed, will retry: {failed}.")
 

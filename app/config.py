@@ -44,6 +44,15 @@ class Defaults:
     # change (written, a new status, a note, or the appointment or last course session made
     # from it). The status stays as the receiver left it.
     REFERRAL_OPEN_RETENTION_DAYS = 180
+    # Waiting list: a freed seat is held for the first waiting resident this many hours,
+    # counted only in the daytime (an offer made at 19:00 runs until 11:00 the next day).
+    WAITING_LIST_HOLD_HOURS = 4
+    WAITING_LIST_DAY_START = "08:00"
+    WAITING_LIST_DAY_END = "20:00"
+    # A resident's place on a waiting list (and their name and phone number or e-mail
+    # address) is erased this many days after they joined; at once when they leave it,
+    # take a time, or let an offered time pass.
+    WAITING_LIST_RETENTION_DAYS = 60
     # Audit-log entries hold no resident data, but are not kept for ever either (storage
     # limitation): they are deleted this many days after they were written.
     AUDIT_RETENTION_DAYS = 730

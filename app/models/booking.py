@@ -20,6 +20,18 @@ class BookingStatus(enum.Enum):
     CANCELLED = "cancelled"
     ATTENDED = "attended"
     NO_SHOW = "no_show"
+    # A seat held for a resident of the waiting list while it is offered to them (see
+    # app.models.waiting): not an appointment yet, but the seat is taken.
+    OFFERED = "offered"
+
+
+# The states of an appointment (a held seat is none of them).
+APPOINTMENT_STATUSES = (
+    BookingStatus.BOOKED,
+    BookingStatus.CANCELLED,
+    BookingStatus.ATTENDED,
+    BookingStatus.NO_SHOW,
+)
 
 
 class BookedVia(enum.Enum):

@@ -24,7 +24,7 @@ from app.models import (
     Topic,
     User,
 )
-from app.services import DomainError, notify
+from app.services import DomainError, notify, waiting_list
 from app.services import booking as booking_service
 from app.services.schedule import Occurrence, expand, matches_pattern
 
@@ -121,6 +121,7 @@ def save_series(
     series.revision = (series.revision or 0) + 1
     if series.id is not None:
         _flag_affected([series], None, None, _l("The times of these hours have changed."))
+        _offer_free_seats([series])
     db.session.commit()
     return series
 
@@ -140,6 +141,8 @@ def set_status(series: ConsultationHours, status: SeriesStatus) -> None:
     series.revision += 1
     if status is SeriesStatus.PAUSED:
         _flag_affected([series], None, None, _l("These hours do not take place for now."))
+    else:
+        _offer_free_seats([series])
     db.session.commit()
 
 
@@ -189,6 +192,8 @@ def add_exception(
         else _l("The times on this day have changed.")
     )
     _flag_affected([series], day, day, exception.reason or default_reason)
+    if kind is not ExceptionKind.CANCELLED:
+        _offer_free_seats([series])
     db.session.commit()
     return exception
 
@@ -199,6 +204,7 @@ def remove_exception(exception: SeriesException) -> None:
     series.revision += 1
     db.session.delete(exception)
     _flag_affected([series], day, day, _l("The times on this day have changed."))
+    _offer_free_seats([series])
     db.session.commit()
 
 
@@ -232,7 +238,14 @@ def close_location(
 def remove_closure(closure: LocationClosure) -> None:
     """Reopen a location on the closure's dates."""
     _bump_series_at(closure.location)
+    location = closure.location
     db.session.delete(closure)
+    db.session.flush()
+    _offer_free_seats(
+        db.session.scalars(
+            sa.select(ConsultationHours).where(ConsultationHours.location_id == location.id)
+        ).all()
+    )
     db.session.commit()
 
 
@@ -247,6 +260,14 @@ def _flag_affected(
         return
     for booking in booking_service.flag_affected(series_list, start, end, reason):
         notify.booking_affected(booking)
+
+
+def _offer_free_seats(series_list: list[ConsultationHours]) -> None:
+    """After a change that may free seats (more seats, an extra date, a date back): offer
+    them to the residents on the waiting list, in the same transaction."""
+    db.session.flush()
+    for series in series_list:
+        waiting_list.offer_free_seats(series)
 
 
 def _bump_series_at(location: Location) -> None:
