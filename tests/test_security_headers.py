@@ -228,8 +228,8 @@ def crawl(
 
 # What every answer must carry ----------------------------------------------------------------
 
-SECRET_URL = re.compile(r"^/(afspraak/link|feeds)/")
-RESIDENT_PAGE = re.compile(r"^/(afspraak(/.*)?|spreekuren/\d+/afspraak)$")
+SECRET_URL = re.compile(r"^/(afspraak/link|feeds|wachtlijst/link|wachtlijst/aanbod)/")
+RESIDENT_PAGE = re.compile(r"^/((afspraak|wachtlijst)(/.*)?|spreekuren/\d+/(afspraak|wachtlijst))$")
 PUBLIC_FEED = re.compile(r"^/agenda/.+\.ics$")
 
 
