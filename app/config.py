@@ -81,6 +81,8 @@ class Defaults:
     RATELIMIT_LOOKUP_ADDRESS = "30 per 10 minutes"
     # Public booking form: appointments made per client address.
     RATELIMIT_BOOKING_ADDRESS = "20 per hour"
+    # Joining a waiting list: places taken per client address.
+    RATELIMIT_WAITING_LIST_ADDRESS = "10 per hour"
     # Outgoing mail (booking confirmations). Messages wait in the outbox until sent.
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25

@@ -417,3 +417,16 @@ def test_booking_someone_else_cannot_take_a_held_seat(app, make_series):
 
     with pytest.raises(booking_service.SlotTaken):
         booking_service.book(series, start, ResidentDetails(name="Snel"))
+
+
+def test_the_demo_has_a_waiting_list_with_a_time_offered(app, runner):
+    result = runner.invoke(args=["demo-data"])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    entries = db.session.scalars(sa.select(WaitingEntry).order_by(WaitingEntry.id)).all()
+    assert [e.status for e in entries] == [
+        WaitingStatus.OFFERED,
+        WaitingStatus.WAITING,
+        WaitingStatus.WAITING,
+    ]
+    assert db.session.scalar(sa.select(SeatOffer.status)) is OfferStatus.OPEN

@@ -223,3 +223,4 @@ def test_the_figures_show_the_not_attended_rate(en, login, make_series, make_use
     start = next(i for i, r in enumerate(rows) if r and r[0] == "Help session")
     assert rows[start][1:] == ["Booked", "Came", "Did not come", "Not attended, percent of marked"]
     assert rows[start + 1][1:] == ["4", "3", "1", "25.0"]
+

@@ -25,15 +25,6 @@ class BookingStatus(enum.Enum):
     OFFERED = "offered"
 
 
-# The states of an appointment (a held seat is none of them).
-APPOINTMENT_STATUSES = (
-    BookingStatus.BOOKED,
-    BookingStatus.CANCELLED,
-    BookingStatus.ATTENDED,
-    BookingStatus.NO_SHOW,
-)
-
-
 class BookedVia(enum.Enum):
     RESIDENT = "resident"  # the resident booked on their own
     DESK = "desk"  # staff booked on the resident's behalf

@@ -93,6 +93,8 @@ def hold_until(start: datetime, hours: float | None = None) -> datetime:
     zone = ZoneInfo(config["TIMEZONE"])
     day_start = _clock_time(config["WAITING_LIST_DAY_START"])
     day_end = _clock_time(config["WAITING_LIST_DAY_END"])
+    if day_end <= day_start:
+        raise RuntimeError("WAITING_LIST_DAY_END must be later than WAITING_LIST_DAY_START.")
     remaining = timedelta(hours=hours)
     cursor = start.astimezone(UTC)
     day = cursor.astimezone(zone).date()
@@ -360,15 +362,20 @@ def offer_free_seats(
     for item in free:
         if _offer_ends(series, item.slot.start_utc, now) - now < MIN_OFFER:
             continue
-        for _seat in range(item.seats_left):
+        seats = item.seats_left
+        while seats > 0:
             entry = _first_waiting(series.id, skip=tried)
             if entry is None:
                 return offers
-            offer = _offer(series, entry, item.slot.start_utc, now)
+            try:
+                offer = _offer(series, entry, item.slot.start_utc, now)
+            except (booking_service.SlotTaken, booking_service.SlotUnavailable):
+                break  # booked a moment ago: the same resident, the next free time
             if offer is None:
-                tried.add(entry.id)  # changed meanwhile: the next one in line
+                tried.add(entry.id)  # no longer waiting: the next one in line
                 continue
             offers.append(offer)
+            seats -= 1
     return offers
 
 
@@ -387,9 +394,13 @@ def offer_by_hand(entry: WaitingEntry, by: User, now: datetime | None = None) ->
     for item in free:
         if _offer_ends(series, item.slot.start_utc, now) - now < MIN_OFFER:
             continue
-        offer = _offer(series, entry, item.slot.start_utc, now, by=by)
-        if offer is not None:
-            return offer
+        try:
+            offer = _offer(series, entry, item.slot.start_utc, now, by=by)
+        except (booking_service.SlotTaken, booking_service.SlotUnavailable):
+            continue  # booked a moment ago: the next free time
+        if offer is None:
+            break
+        return offer
     raise DomainError(_("There is no free time to offer now."))
 
 
@@ -401,26 +412,22 @@ def _offer(
     *,
     by: User | None = None,
 ) -> SeatOffer | None:
-    """Hold a seat of the slot for the resident and tell them; None when the resident or
-    the seat was taken meanwhile (nothing is left half-done)."""
-    try:
-        with db.session.begin_nested():
-            if not _set_status(
-                WaitingEntry, entry.id, WaitingStatus.WAITING, WaitingStatus.OFFERED
-            ):
-                return None
-            _occurrence, slot = booking_service.find_slot(series, slot_start)
-            hold = Booking(
-                series=series,
-                status=BookingStatus.OFFERED,
-                code=_free_code(),
-                token_hash=booking_service.hash_token(secrets.token_urlsafe(24)),
-                language=entry.language,
-            )
-            booking_service.claim_seat(hold, series, slot)
-            offer, token = _new_offer(entry, hold, now, by=by)
-    except (booking_service.SlotTaken, booking_service.SlotUnavailable):
-        return None
+    """Hold a seat of the slot for the resident and tell them; None when the resident is
+    no longer waiting, SlotTaken when someone booked the seat a moment ago (either way
+    nothing is left half-done)."""
+    with db.session.begin_nested():
+        if not _set_status(WaitingEntry, entry.id, WaitingStatus.WAITING, WaitingStatus.OFFERED):
+            return None
+        _occurrence, slot = booking_service.find_slot(series, slot_start)
+        hold = Booking(
+            series=series,
+            status=BookingStatus.OFFERED,
+            code=_free_code(),
+            token_hash=booking_service.hash_token(secrets.token_urlsafe(24)),
+            language=entry.language,
+        )
+        booking_service.claim_seat(hold, series, slot)
+        offer, token = _new_offer(entry, hold, now, by=by)
     db.session.refresh(entry)
     send_offer(offer, token)
     return offer
@@ -641,6 +648,7 @@ def take(offer: SeatOffer, now: datetime | None = None) -> tuple[Booking, str]:
     hold.language = entry.language
     hold.token_hash = booking_service.hash_token(token)
     hold.version += 1
+    hold.created_at = now  # the appointment is made now (the seat was only held before)
     _set_status(
         WaitingEntry, entry.id, WaitingStatus.OFFERED, WaitingStatus.BOOKED, booking_id=hold.id
     )

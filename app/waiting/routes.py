@@ -20,6 +20,7 @@ from app.portal.series_form import apply_domain_error
 from app.services import DomainError, finder, mail, notify
 from app.services import waiting_list as waiting_service
 from app.waiting.forms import ConfirmForm, WaitingForm
+from app.web import limits
 from app.web.htmx import redirect_to, render
 from app.web.security import personal
 
@@ -42,9 +43,12 @@ def join(series_id: int):
     if not form.is_submitted():
         form.language.data = current_language()
     status = 200
+    refusal = None
     if form.validate_on_submit():
         try:
-            entry, token = waiting_service.join(series, form.details())
+            entry, token = _join(series, form.details())
+        except limits.TooManyAttempts as error:
+            refusal, status = error, 429
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
@@ -56,9 +60,21 @@ def join(series_id: int):
             return redirect_to(url_for("waiting.entry"))
     elif form.is_submitted():
         status = 422
-    return render(
-        "waiting/join.html", block="waiting_form", status=status, form=form, series=series
+    response = render(
+        "waiting/join.html",
+        block="waiting_form",
+        status=status,
+        form=form,
+        series=series,
+        refusal=refusal,
     )
+    return limits.with_retry_after(response, refusal)
+
+
+@limits.waiting_list_attempt
+def _join(series: ConsultationHours, details) -> tuple[WaitingEntry, str]:
+    """Put a resident on the list; places taken count per client address."""
+    return waiting_service.join(series, details)
 
 
 @bp.route("/wachtlijst/link/<token>")
@@ -92,7 +108,7 @@ def entry():
         "waiting/entry.html",
         entry=entry,
         series=entry.series,
-        place=waiting_service.position(entry) if entry.status.value == "waiting" else None,
+        place=waiting_service.position(entry) if entry.on_the_list else None,
         offer=offer,
         until=waiting_service.format_moment(offer.expires_at) if offer else None,
         link=notify.external_url("waiting.open_link", token=token) if token else None,
