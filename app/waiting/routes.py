@@ -38,7 +38,7 @@ def join(series_id: int):
     if not finder.is_public(series) or not series.is_bookable_mode:
         abort(404)
     if not waiting_service.may_join(series):
-        return redirect(url_for("public.series", series_id=series.id), code=303)
+        return redirect_to(url_for("public.series", series_id=series.id))
     form = WaitingForm()
     if not form.is_submitted():
         form.language.data = current_language()
