@@ -335,9 +335,7 @@ def visible_users(user: User) -> sa.Select:
 
 def visible_bookings(user: User) -> sa.Select:
     """Bookings whose resident details the user may see (see ``can_see``)."""
-    query = (
-        sa.select(Booking).join(Booking.series).where(Booking.status != BookingStatus.OFFERED)
-    )
+    query = sa.select(Booking).join(Booking.series).where(Booking.status != BookingStatus.OFFERED)
     own_hours = ConsultationHours.provider_id == user.organisation_id
     if user.role is Role.VOLUNTEER:
         return query.where(Booking.created_by_id == user.id)

@@ -41,9 +41,7 @@ AMS = "Europe/Amsterdam"
 def _at(day: str, hour: int, minute: int = 0) -> datetime:
     from zoneinfo import ZoneInfo
 
-    return datetime.fromisoformat(f"{day}T{hour:02d}:{minute:02d}").replace(
-        tzinfo=ZoneInfo(AMS)
-    )
+    return datetime.fromisoformat(f"{day}T{hour:02d}:{minute:02d}").replace(tzinfo=ZoneInfo(AMS))
 
 
 def _open_offers(series) -> list[SeatOffer]:
@@ -216,9 +214,7 @@ def test_twenty_waiting_seats_freed_at_once_each_offered_to_one_in_order(app, ma
     )
     assert held == 4
     taken_seats = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            Booking.series_id == series.id, Booking.seat.is_not(None)
-        )
+        sa.select(sa.func.count()).where(Booking.series_id == series.id, Booking.seat.is_not(None))
     )
     assert taken_seats == booked + held
 

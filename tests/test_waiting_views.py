@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from app import clock
 from app.extensions import db
@@ -25,9 +26,7 @@ def en(client):
     return client
 
 
-def test_a_full_series_invites_to_the_waiting_list_and_a_free_one_does_not(
-    en, make_series
-):
+def test_a_full_series_invites_to_the_waiting_list_and_a_free_one_does_not(en, make_series):
     series = full_series(make_series)
     page = en.get(f"/spreekuren/{series.id}").get_data(as_text=True)
     assert "All times are taken at the moment." in page
@@ -43,7 +42,9 @@ def test_joining_shows_the_place_and_a_link_to_keep_and_leaving_erases(en, make_
     series = full_series(make_series)
     join_many(series, 1)
 
-    response = en.post(f"/spreekuren/{series.id}/wachtlijst", data={"name": "Sara", "language": "en"})
+    response = en.post(
+        f"/spreekuren/{series.id}/wachtlijst", data={"name": "Sara", "language": "en"}
+    )
     assert response.status_code == 422
     assert "Please fill in a phone number or an e-mail address" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WaitingEntry)) == 1
@@ -67,7 +68,9 @@ def test_joining_shows_the_place_and_a_link_to_keep_and_leaving_erases(en, make_
     assert response.status_code == 303
     page = en.get("/wachtlijst/mijn").get_data(as_text=True)
     assert "You are no longer on the waiting list." in page
-    entry = db.session.scalar(sa.select(WaitingEntry).where(WaitingEntry.status == WaitingStatus.LEFT))
+    entry = db.session.scalar(
+        sa.select(WaitingEntry).where(WaitingEntry.status == WaitingStatus.LEFT)
+    )
     assert (entry.name, entry.phone) == ("", "")
 
     other = en.application.test_client()
@@ -107,9 +110,7 @@ def test_an_offer_taken_after_its_time_is_refused_kindly(en, make_series):
     db.session.commit()
     token = offer_token("wachter1@example.org")
     en.get(f"/wachtlijst/aanbod/{token}")
-    db.session.execute(
-        sa.update(SeatOffer).values(expires_at=clock.now() - timedelta(minutes=5))
-    )
+    db.session.execute(sa.update(SeatOffer).values(expires_at=clock.now() - timedelta(minutes=5)))
     db.session.commit()
 
     response = en.post("/wachtlijst/aanbod")
@@ -157,11 +158,14 @@ def test_staff_of_the_holding_organisation_see_and_manage_the_list(
     assert "There is no free time to offer now." in page
 
 
-@pytest.mark.parametrize(("whose", "role", "status"), [
-    ("host", Role.STAFF, 403),
-    ("other", Role.STAFF, 404),
-    ("provider", Role.VOLUNTEER, 403),
-])
+@pytest.mark.parametrize(
+    ("whose", "role", "status"),
+    [
+        ("host", Role.STAFF, 403),
+        ("other", Role.STAFF, 404),
+        ("provider", Role.VOLUNTEER, 403),
+    ],
+)
 def test_nobody_else_sees_the_waiting_list(
     client, login, make_series, make_user, make_org, whose, role, status
 ):
@@ -178,9 +182,7 @@ def test_nobody_else_sees_the_waiting_list(
     response = client.get(f"/portal/series/{series.id}/waiting-list")
     assert response.status_code == status
     assert "Wachter 1" not in response.get_data(as_text=True)
-    assert client.post(
-        f"/portal/series/{series.id}/waiting-list/1/remove"
-    ).status_code == status
+    assert client.post(f"/portal/series/{series.id}/waiting-list/1/remove").status_code == status
     if whose != "other":
         detail = client.get(f"/portal/series/{series.id}").get_data(as_text=True)
         assert "/waiting-list" not in detail
@@ -195,20 +197,32 @@ def test_the_figures_show_the_not_attended_rate(en, login, make_series, make_use
     bookings = []
     for n in range(4):
         booking, _token = booking_service.book(
-            series, free[-1].slot.start_utc if n < 3 else free[-2].slot.start_utc,
+            series,
+            free[-1].slot.start_utc if n < 3 else free[-2].slot.start_utc,
             ResidentDetails(name=f"B{n}"),
         )
         bookings.append(booking)
     db.session.commit()
     for booking, status in zip(
-        bookings, [BookingStatus.ATTENDED, BookingStatus.NO_SHOW, BookingStatus.ATTENDED, BookingStatus.ATTENDED], strict=True
+        bookings,
+        [
+            BookingStatus.ATTENDED,
+            BookingStatus.NO_SHOW,
+            BookingStatus.ATTENDED,
+            BookingStatus.ATTENDED,
+        ],
+        strict=True,
     ):
         booking_service.mark(booking, status)
     db.session.commit()
     staff = make_user(role=Role.ORG_ADMIN, organisation=series.provider)
     login(staff, test_client=en)
     day = bookings[0].local_start.date()
-    query = {"period": "range", "first": day.isoformat(), "last": (day + timedelta(days=1)).isoformat()}
+    query = {
+        "period": "range",
+        "first": day.isoformat(),
+        "last": (day + timedelta(days=1)).isoformat(),
+    }
 
     page = en.get(
         f"/portal/figures/organisation/{series.provider.id}", query_string=query
@@ -219,8 +233,17 @@ def test_the_figures_show_the_not_attended_rate(en, login, make_series, make_use
     response = en.get(
         f"/portal/figures/organisation/{series.provider.id}/export.csv", query_string=query
     )
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    rows = list(
+        csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";")
+    )
     start = next(i for i, r in enumerate(rows) if r and r[0] == "Help session")
     assert rows[start][1:] == ["Booked", "Came", "Did not come", "Not attended, percent of marked"]
     assert rows[start + 1][1:] == ["4", "3", "1", "25.0"]
 
+    response = en.get(
+        f"/portal/figures/organisation/{series.provider.id}/export.xlsx", query_string=query
+    )
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    start = next(i for i, r in enumerate(rows) if r[0] == "Help session")
+    assert rows[start + 1][1:5] == [4, 3, 1, 25.0]

@@ -54,9 +54,7 @@ class WaitingEntry(db.Model):
     # SHA-256 of the secret link to see one's place and leave the list.
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     # The appointment made from an offer.
-    booking_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("booking.id", ondelete="SET NULL")
-    )
+    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking.id", ondelete="SET NULL"))
 
     # Personal data: as little as possible, erased on schedule (see retention).
     name: Mapped[str] = mapped_column(sa.String(60), default="")

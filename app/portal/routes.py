@@ -263,4 +263,5 @@ def closure_delete(location_id: int, closure_id: int):
     flash(_("The closure has been removed."), "success")
     return redirect_to(url_for("portal.location_detail", location_id=location.id))
 
+
 from app.portal import waiting_routes  # noqa: E402,F401  (the waiting-list pages)

@@ -213,9 +213,7 @@ def position(entry: WaitingEntry) -> int:
             WaitingEntry.status == WaitingStatus.WAITING,
             sa.or_(
                 WaitingEntry.joined_at < entry.joined_at,
-                sa.and_(
-                    WaitingEntry.joined_at == entry.joined_at, WaitingEntry.id < entry.id
-                ),
+                sa.and_(WaitingEntry.joined_at == entry.joined_at, WaitingEntry.id < entry.id),
             ),
         )
     )
@@ -253,9 +251,7 @@ def _contact_key(details: WaitingDetails) -> str:
 def check_details(details: WaitingDetails) -> None:
     """Refuse details the list must not hold, with a reason the resident understands."""
     booking_service.check_details(
-        booking_service.ResidentDetails(
-            name=details.name, phone=details.phone, email=details.email
-        )
+        booking_service.ResidentDetails(name=details.name, phone=details.phone, email=details.email)
     )
     if not details.phone.strip() and not details.email.strip():
         raise DomainError(
@@ -342,9 +338,7 @@ def seat_freed(series: ConsultationHours) -> list[SeatOffer]:
     return offer_free_seats(series)
 
 
-def offer_free_seats(
-    series: ConsultationHours, now: datetime | None = None
-) -> list[SeatOffer]:
+def offer_free_seats(series: ConsultationHours, now: datetime | None = None) -> list[SeatOffer]:
     """Offer every free seat of the series within its horizon to the residents waiting, in
     the order they joined, one seat each (the caller commits)."""
     if not _has_waiting(series.id):
@@ -565,9 +559,7 @@ def _slot_exists(hold: Booking, now: datetime) -> bool:
 
 def _withdraw(offer: SeatOffer, now: datetime) -> bool:
     """Withdraw an offer through no fault of the resident: they wait again in their place."""
-    if not _set_status(
-        SeatOffer, offer.id, OfferStatus.OPEN, OfferStatus.WITHDRAWN, closed_at=now
-    ):
+    if not _set_status(SeatOffer, offer.id, OfferStatus.OPEN, OfferStatus.WITHDRAWN, closed_at=now):
         return False
     _set_status(WaitingEntry, offer.entry_id, WaitingStatus.OFFERED, WaitingStatus.WAITING)
     hold = db.session.get(Booking, offer.booking_id) if offer.booking_id else None
@@ -624,13 +616,16 @@ def take(offer: SeatOffer, now: datetime | None = None) -> tuple[Booking, str]:
     withdrawn meanwhile (also a moment ago, by a run at the same time).
     """
     now = now or clock.now()
-    if not _set_status(
-        SeatOffer,
-        offer.id,
-        OfferStatus.OPEN,
-        OfferStatus.TAKEN,
-        closed_at=now,
-    ) or offer.expires_at <= now:
+    if (
+        not _set_status(
+            SeatOffer,
+            offer.id,
+            OfferStatus.OPEN,
+            OfferStatus.TAKEN,
+            closed_at=now,
+        )
+        or offer.expires_at <= now
+    ):
         db.session.rollback()
         raise OfferGone(gone_message(offer, now))
     hold = db.session.get(Booking, offer.booking_id) if offer.booking_id else None

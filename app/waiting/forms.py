@@ -14,9 +14,7 @@ class WaitingForm(FlaskForm):
         _l("Your first name or initials"), validators=[DataRequired(), Length(max=60)]
     )
     phone = TelField(_l("Phone number"), validators=[Optional(), Length(max=32)])
-    email = EmailField(
-        _l("Email address"), validators=[Optional(), Email(), Length(max=255)]
-    )
+    email = EmailField(_l("Email address"), validators=[Optional(), Email(), Length(max=255)])
     language = SelectField(
         _l("Which language do you prefer?"), choices=LANGUAGE_CHOICES, default="nl"
     )
