@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import (
     Booking,
     BookingStatus,
+    ExceptionKind,
     OfferStatus,
     OutboxMessage,
     SeatOffer,
@@ -24,6 +25,7 @@ from app.models import (
 )
 from app.services import DomainError, retention, waiting_list
 from app.services import booking as booking_service
+from app.services import series as series_service
 from app.services.booking import ResidentDetails
 from app.services.waiting_list import OfferGone, WaitingDetails
 from app.transactions import writing
@@ -426,3 +428,42 @@ def test_the_demo_has_a_waiting_list_with_a_time_offered(app, runner):
         WaitingStatus.WAITING,
     ]
     assert db.session.scalar(sa.select(SeatOffer.status)) is OfferStatus.OPEN
+
+
+def test_an_extra_date_is_offered_to_who_waits(app, make_series):
+    """An extra date within the horizon of full hours: its seats go to the waiting list
+    first, in order, in the transaction that adds the date."""
+    # Never on Sundays; the next Sunday is always within the horizon.
+    series = full_series(make_series, weekdays="0,1,2,3,4,5", book_ahead_days=7)
+    entries = join_many(series, 5)
+    today = clock.today()
+    sunday = today + timedelta(days=(6 - today.weekday()) % 7 or 7)
+
+    series_service.add_exception(series, day=sunday, kind=ExceptionKind.EXTRA)
+
+    offered = _open_offers(series)
+    assert sorted(o.entry_id for o in offered) == entries[:4]  # 2 slots x 2 seats
+    assert {o.local_start.date() for o in offered} == {sunday}
+    assert_never_overbooked(series)
+
+
+def test_an_offer_whose_time_is_cancelled_is_withdrawn_and_the_resident_waits_again(
+    app, make_series
+):
+    series = full_series(make_series)
+    entries = join_many(series, 2)
+    booking_service.cancel(later_bookings(series)[0], version=1)
+    db.session.commit()
+    offer = _open_offers(series)[0]
+    day = offer.local_start.date()
+
+    series_service.add_exception(series, day=day, kind=ExceptionKind.CANCELLED)
+    report = waiting_list.run()
+
+    assert report.withdrawn == 1
+    db.session.expire_all()
+    assert offer.status is OfferStatus.WITHDRAWN
+    assert db.session.get(WaitingEntry, entries[0]).status is WaitingStatus.WAITING
+    assert waiting_list.position(db.session.get(WaitingEntry, entries[0])) == 1
+    with force_locale("en"), pytest.raises(OfferGone, match="withdrawn"):
+        waiting_list.take(offer)
