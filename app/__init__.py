@@ -206,6 +206,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.referrals.routes import bp as referrals_bp
     from app.registrations.routes import bp as registrations_bp
     from app.visits.routes import bp as visits_bp
+    from app.waiting.routes import bp as waiting_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(booking_bp)
@@ -222,6 +223,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(registrations_bp)
     app.register_blueprint(figures_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(waiting_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

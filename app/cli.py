@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from app import demo
 from app.extensions import db
 from app.models import Organisation, OrganisationKind, Role
-from app.services import DomainError, accounts, mail, occurrence_index, retention
+from app.services import DomainError, accounts, mail, occurrence_index, retention, waiting_list
 from app.transactions import writing
 
 
@@ -52,6 +52,7 @@ def register(app: Flask) -> None:
         click.echo(f"Expired rate-limit counters deleted: {report.rate_limit_counters_deleted}.")
         click.echo(f"Initials of earlier visits erased: {report.visit_initials_erased}.")
         click.echo(f"Expired login sessions deleted: {report.login_sessions_deleted}.")
+        click.echo(f"Waiting-list places erased: {report.waiting_entries_erased}.")
 
     @app.cli.command("send-mail")
     def send_mail_command() -> None:
@@ -74,6 +75,17 @@ def register(app: Flask) -> None:
                 f"removed: {report.occurrences_removed}."
             )
         click.echo(f"The index covers {report.first_date} to {report.last_date}.")
+
+    @app.cli.command("waiting-list")
+    def waiting_list_command() -> None:
+        """Pass on offers not taken in time and offer free seats to who waits (run often)."""
+        report = waiting_list.run()
+        click.echo(
+            f"Offers passed on: {report.passed}; withdrawn: {report.withdrawn}; "
+            f"new offers: {report.offered}."
+        )
+        sent, failed = mail.send_all_due()
+        click.echo(f"Sent: {sent}; failed, will retry: {failed}.")
 
     @app.cli.command("default-topics")
     def default_topics() -> None:

@@ -47,6 +47,15 @@ class Defaults:
     # Personal fields of a course sign-up (made by the resident or at the desk) are erased
     # this many days after the course's last session.
     COURSE_SIGNUP_RETENTION_DAYS = 30
+    # Waiting list: a freed seat is held for the first waiting resident this many hours,
+    # counted only in the daytime (an offer made at 19:00 runs until 11:00 the next day).
+    WAITING_LIST_HOLD_HOURS = 4
+    WAITING_LIST_DAY_START = "08:00"
+    WAITING_LIST_DAY_END = "20:00"
+    # A resident's place on a waiting list (and their name and phone number or e-mail
+    # address) is erased this many days after they joined; at once when they leave it,
+    # take a time, or let an offered time pass.
+    WAITING_LIST_RETENTION_DAYS = 60
     # Audit-log entries hold no resident data, but are not kept for ever either (storage
     # limitation): they are deleted this many days after they were written.
     AUDIT_RETENTION_DAYS = 730
@@ -81,6 +90,8 @@ class Defaults:
     RATELIMIT_BOOKING_ADDRESS = "20 per hour"
     # The JSON API (/api/v1): requests per client address.
     RATELIMIT_API_ADDRESS = "120 per minute"
+    # Joining a waiting list: places taken per client address.
+    RATELIMIT_WAITING_LIST_ADDRESS = "10 per hour"
     # Outgoing mail (booking confirmations). Messages wait in the outbox until sent.
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from app import clock
 from app.extensions import db
 from app.models import (
     Channel,
@@ -424,9 +425,51 @@ def load(today: date | None = None) -> list[tuple[str, str, str, str]]:
         logins.append((role.value, name, email, password))
     load_referrals(today)
     load_desk_history(today)
+    load_waiting_list()
     occurrence_index.rebuild()
     db.session.commit()
     return logins
+
+
+def load_waiting_list() -> None:
+    """Kwadraad's hours fully booked, three residents on their waiting list, and one
+    cancellation whose freed time is now held for and offered to the first of them."""
+    from app.services import booking as booking_service
+    from app.services import waiting_list
+    from app.services.booking import ResidentDetails
+    from app.services.waiting_list import WaitingDetails
+
+    series = db.session.scalar(
+        sa.select(ConsultationHours).where(
+            ConsultationHours.title == "Spreekuur maatschappelijk werk"
+        )
+    )
+    start = clock.today()
+    free = booking_service.available_slots(
+        [series], start, start + timedelta(days=series.book_ahead_days)
+    )
+    names = ["Mirjam", "Youssef", "Petra", "Ahmet", "Iris", "Tomasz", "Sanne", "Olena"]
+    booked = []
+    for n, item in enumerate(free):
+        for _seat in range(item.seats_left):
+            booking, _token = booking_service.book(
+                series,
+                item.slot.start_utc,
+                ResidentDetails(name=names[n % len(names)], phone=f"06 1000 {n:04d}"),
+            )
+            booked.append(booking)
+    db.session.commit()
+    for name, phone, email, language in [
+        ("Fatma", "06 2000 0001", "fatma@example.org", "tr"),
+        ("Jan", "06 2000 0002", "", "nl"),
+        ("Oksana", "", "oksana@example.org", "uk"),
+    ]:
+        waiting_list.join(series, WaitingDetails(name, phone, email, language))
+        db.session.commit()
+    if booked:
+        # The latest appointment is cancelled: its time is held for Fatma.
+        booking_service.cancel(booked[-1], version=booked[-1].version, reason="Demo")
+        db.session.commit()
 
 
 def load_referrals(today: date) -> None:

@@ -68,6 +68,7 @@ BOOKING_STATUS = {
     BookingStatus.CANCELLED: _l("Cancelled"),
     BookingStatus.ATTENDED: _l("Came"),
     BookingStatus.NO_SHOW: _l("Did not come"),
+    BookingStatus.OFFERED: _l("Offered from the waiting list"),
 }
 VISIT_STATUS = {
     VisitStatus.WAITING: _l("Waiting"),

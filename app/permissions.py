@@ -14,6 +14,7 @@ from flask import abort
 
 from app.models import (
     Booking,
+    BookingStatus,
     ConsultationHours,
     Course,
     FeedLink,
@@ -57,6 +58,7 @@ class Action(enum.Enum):
     HANDLE_VISIT = "handle_visit"  # on a Visit: take, finish, left without help
     REGISTER = "register"  # on a Visit (or none): register a contact for one's organisation
     FIGURES = "figures"  # on an Organisation, a Location, or none (the network): its counts
+    WAITING_LIST = "waiting_list"  # on a ConsultationHours: see and manage its waiting list
 
 
 EDITOR_ROLES = {Role.ORG_ADMIN, Role.STAFF}
@@ -94,6 +96,8 @@ def can_see(user: User, obj) -> bool:
     if not user.is_authenticated or not user.active:
         return False
     if isinstance(obj, Booking):
+        if obj.status is BookingStatus.OFFERED:
+            return False  # a seat held for the waiting list, no appointment (yet)
         # A resident's details are for the organisation that helps them and for the staff
         # member who booked for them; not for the host, not even for the coordinator.
         return obj.created_by_id == user.id or (
@@ -144,6 +148,14 @@ def can(user: User, action: Action, obj=None) -> bool:
         return _can_desk(user, action, obj)
     if action is Action.FIGURES:
         return _can_figures(user, obj)
+    if action is Action.WAITING_LIST:
+        # The waiting list holds residents' names and contact details: like the bookings,
+        # only for the organisation that holds the hours, never for volunteers.
+        return (
+            isinstance(obj, ConsultationHours)
+            and obj.provider_id == user.organisation_id
+            and user.role is not Role.VOLUNTEER
+        )
     if user.role is Role.COORDINATOR:
         return True
     own = _org_id(obj) == user.organisation_id
@@ -323,7 +335,7 @@ def visible_users(user: User) -> sa.Select:
 
 def visible_bookings(user: User) -> sa.Select:
     """Bookings whose resident details the user may see (see ``can_see``)."""
-    query = sa.select(Booking).join(Booking.series)
+    query = sa.select(Booking).join(Booking.series).where(Booking.status != BookingStatus.OFFERED)
     own_hours = ConsultationHours.provider_id == user.organisation_id
     if user.role is Role.VOLUNTEER:
         return query.where(Booking.created_by_id == user.id)

@@ -372,6 +372,10 @@ CAN_TABLE = [
     (Action.FIGURES, "location", M, Y, Y, N, N),
     (Action.FIGURES, None, ANY, Y, N, N, N),
     (Action.FIGURES, None, M, Y, Y, N, N),
+    # A waiting list holds residents' details: only the provider's staff and admins (a
+    # coordinator only as one of them), never volunteers, never the host.
+    (Action.WAITING_LIST, "series", P, Y, Y, Y, N),
+    (Action.WAITING_LIST, "series", (H, U), N, N, N, N),
 ]
 
 

@@ -228,10 +228,12 @@ def crawl(
 
 # What every answer must carry ----------------------------------------------------------------
 
-SECRET_URL = re.compile(r"^/(afspraak/link|cursussen/aanmelding/link|feeds)/")
+SECRET_URL = re.compile(
+    r"^/(afspraak/link|cursussen/aanmelding/link|feeds|wachtlijst/link|wachtlijst/aanbod)/"
+)
 RESIDENT_PAGE = re.compile(
-    r"^/(afspraak(/.*)?|spreekuren/\d+/afspraak|cursussen/mijn-aanmelding(/.*)?"
-    r"|cursussen/\d+/aanmelden|cursussen/aanmelding/link/.*)$"
+    r"^/((afspraak|wachtlijst)(/.*)?|spreekuren/\d+/(afspraak|wachtlijst)"
+    r"|cursussen/mijn-aanmelding(/.*)?|cursussen/\d+/aanmelden|cursussen/aanmelding/link/.*)$"
 )
 PUBLIC_FEED = re.compile(r"^/agenda/.+\.ics$")
 

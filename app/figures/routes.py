@@ -230,6 +230,19 @@ def _export_rows(scope: Scope, period: Period) -> list[list]:
     ]
     for heading, unit, block in blocks:
         rows += [[], [heading, unit], *[[r.label, r.count] for r in block]]
+    by_series, by_provider = figures.appointments(scope, period)
+    for heading, block in ((_("Help session"), by_series), (_("Organisation"), by_provider)):
+        rows += [
+            [],
+            [
+                heading,
+                _("Booked"),
+                _("Came"),
+                _("Did not come"),
+                _("Not attended, percent of marked"),
+            ],
+            *[[r.label, r.booked, r.attended, r.no_show, r.no_show_rate] for r in block],
+        ]
     return rows
 
 

@@ -56,6 +56,7 @@ from app.models.schedule import (
     series_topic,
 )
 from app.models.user import LoginSession, Role, User
+from app.models.waiting import OfferStatus, SeatOffer, WaitingEntry, WaitingStatus
 
 __all__ = [
     "Channel",
@@ -113,6 +114,10 @@ __all__ = [
     "SeriesStatus",
     "Topic",
     "User",
+    "OfferStatus",
+    "SeatOffer",
+    "WaitingEntry",
+    "WaitingStatus",
     "feed_link_series",
     "series_topic",
 ]

@@ -20,6 +20,9 @@ class BookingStatus(enum.Enum):
     CANCELLED = "cancelled"
     ATTENDED = "attended"
     NO_SHOW = "no_show"
+    # A seat held for a resident of the waiting list while it is offered to them (see
+    # app.models.waiting): not an appointment yet, but the seat is taken.
+    OFFERED = "offered"
 
 
 class BookedVia(enum.Enum):

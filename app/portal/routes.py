@@ -262,3 +262,6 @@ def closure_delete(location_id: int, closure_id: int):
     series_service.remove_closure(closure)
     flash(_("The closure has been removed."), "success")
     return redirect_to(url_for("portal.location_detail", location_id=location.id))
+
+
+from app.portal import waiting_routes  # noqa: E402,F401  (the waiting-list pages)

@@ -130,7 +130,14 @@ def series(series_id: int):
     elsewhere = []
     if item.is_bookable_mode and not free:
         _same, elsewhere = finder.alternatives(item)
-    return render("public/series.html", series=item, free=free, coming=coming, elsewhere=elsewhere)
+    return render(
+        "public/series.html",
+        series=item,
+        free=free,
+        coming=coming,
+        elsewhere=elsewhere,
+        may_join_waiting_list=item.is_bookable_mode and not free,
+    )
 
 
 @bp.route("/privacy")

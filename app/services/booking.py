@@ -25,7 +25,7 @@ from app.extensions import db
 from app.i18n import interface_language
 from app.models import ConsultationHours, SeriesStatus, User
 from app.models.booking import BookedVia, Booking, BookingStatus
-from app.services import DomainError, occurrence_index, visits
+from app.services import DomainError, occurrence_index, visits, waiting_list
 from app.services.schedule import Occurrence, Slot, expand, occurrences
 
 # No look-alikes: without 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B.
@@ -77,7 +77,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_code() -> str:
+def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
@@ -134,7 +134,7 @@ def check_bookable(series: ConsultationHours, slot: Slot, now: datetime, *, staf
         raise SlotUnavailable(_("This time is too far ahead to book."))
 
 
-def _claim_seat(booking: Booking, series: ConsultationHours, slot: Slot) -> None:
+def claim_seat(booking: Booking, series: ConsultationHours, slot: Slot) -> None:
     """Give the booking a free seat of the slot, or raise SlotTaken.
 
     Each attempt is an INSERT/UPDATE in a savepoint; the unique constraint makes it fail
@@ -223,11 +223,11 @@ def _book(series, slot_start, details, *, by, via, now) -> tuple[Booking, str]:
         needs_wheelchair=details.needs_wheelchair,
     )
     for _attempt in range(5):
-        booking.code = _new_code()
+        booking.code = new_code()
         if not db.session.scalar(sa.select(Booking.id).where(Booking.code == booking.code)):
             break
     try:
-        _claim_seat(booking, series, slot)
+        claim_seat(booking, series, slot)
     except SlotTaken:
         db.session.rollback()
         raise
@@ -273,6 +273,7 @@ def cancel(
     _check_version(booking, version)
     if booking.status is not BookingStatus.BOOKED:
         raise DomainError(_("This appointment cannot be cancelled any more."))
+    waiting_list.seats_will_free(booking.series)
     held = booking.slot_start if booking.seat is not None else None
     booking.status = BookingStatus.CANCELLED
     booking.seat = None
@@ -282,6 +283,7 @@ def cancel(
     db.session.flush()
     if held is not None:
         occurrence_index.seats_changed(booking.series_id, given_back=held)
+    waiting_list.seat_freed(booking.series)
 
 
 def move(
@@ -310,13 +312,15 @@ def _move(booking, new_start, *, version, by, now) -> str:
     check_bookable(series, slot, now, staff=by is not None)
     if slot.start_utc == booking.slot_start:
         raise DomainError(_("This is already the time of your appointment."))
-    _claim_seat(booking, series, slot)
+    waiting_list.seats_will_free(series)
+    claim_seat(booking, series, slot)
     token = secrets.token_urlsafe(24)
     booking.token_hash = hash_token(token)
     booking.version += 1
     booking.affected_at = None
     booking.affected_reason = ""
     db.session.flush()
+    waiting_list.seat_freed(series)
     return token
 
 
@@ -326,6 +330,8 @@ def mark(booking: Booking, status: BookingStatus) -> None:
         raise DomainError(_("This change of status is not possible."))
     if booking.status is BookingStatus.CANCELLED:
         raise DomainError(_("This appointment was cancelled."))
+    if booking.status is BookingStatus.OFFERED:
+        raise DomainError(_("This change of status is not possible."))
     booking.status = status
     booking.version += 1
     db.session.flush()

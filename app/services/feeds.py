@@ -630,6 +630,7 @@ def _load_bookings(covered: _Covered, window: Window) -> None:
             Booking.series_id.in_(covered.bookings_for),
             Booking.slot_start >= first,
             Booking.slot_start < last,
+            Booking.status != BookingStatus.OFFERED,  # a seat held for the waiting list
         )
         .order_by(Booking.slot_start, Booking.id)
     )

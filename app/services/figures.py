@@ -148,6 +148,14 @@ class AppointmentRow:
     attended: int
     no_show: int
 
+    @property
+    def no_show_rate(self) -> float | None:
+        """The share of the appointments marked at the desk where the resident did not come,
+        in percent (one decimal); None while none was marked. It only counts: nobody is
+        ever refused an appointment for not coming."""
+        marked = self.attended + self.no_show
+        return round(100 * self.no_show / marked, 1) if marked else None
+
 
 @dataclass
 class CourseRow:
@@ -410,7 +418,8 @@ def referrals(scope: Scope, period: Period) -> Referrals | None:
 
 def appointments(scope: Scope, period: Period) -> tuple[list[AppointmentRow], list[AppointmentRow]]:
     """Appointments in the period (not cancelled) per series and per provider: booked,
-    attended and not attended. A location counts every hours held there."""
+    attended and not attended (and so the rate of not attended). A location counts every
+    hours held there."""
     start, end = period.utc_bounds()
     query = (
         sa.select(
@@ -425,7 +434,10 @@ def appointments(scope: Scope, period: Period) -> tuple[list[AppointmentRow], li
         .where(
             Booking.slot_start >= start,
             Booking.slot_start < end,
-            Booking.status != BookingStatus.CANCELLED,
+            # Appointments only: not cancelled ones, nor seats held for the waiting list.
+            Booking.status.in_(
+                [BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW]
+            ),
         )
         .group_by(ConsultationHours.id, ConsultationHours.title, Organisation.name, Booking.status)
     )

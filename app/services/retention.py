@@ -28,6 +28,8 @@ from app.models import (
     ReferralKind,
     ReferralNote,
     Visit,
+    WaitingEntry,
+    WaitingStatus,
 )
 from app.models.referral import OPEN_STATUSES
 from app.services import audit, login_sessions
@@ -46,6 +48,7 @@ class RetentionReport:
     visit_initials_erased: int = 0  # the desk's initials, once the day is over
     course_sign_ups_erased: int = 0  # COURSE_SIGNUP_RETENTION_DAYS after the last session
     login_sessions_deleted: int = 0
+    waiting_entries_erased: int = 0  # left, taken, passed, or on the list too long
 
 
 def erase_bookings(report: RetentionReport) -> None:
@@ -211,6 +214,33 @@ def delete_expired_login_sessions(report: RetentionReport) -> None:
     report.login_sessions_deleted += login_sessions.delete_expired(clock.now())
 
 
+def erase_waiting_entries(report: RetentionReport) -> None:
+    """Erase the waiting list's personal data: of residents no longer on it (left, removed,
+    took a time, let an offer pass), and of those who joined longer ago than the period
+    (WAITING_LIST_RETENTION_DAYS), who are taken off the list."""
+    from app.services import waiting_list
+
+    days = current_app.config["WAITING_LIST_RETENTION_DAYS"]
+    cutoff = clock.now() - timedelta(days=days)
+    lapsed = db.session.scalars(
+        sa.select(WaitingEntry).where(
+            WaitingEntry.status.in_([WaitingStatus.WAITING, WaitingStatus.OFFERED]),
+            WaitingEntry.joined_at < cutoff,
+        )
+    ).all()
+    for entry in lapsed:
+        waiting_list.take_off_after_retention(entry)
+        report.waiting_entries_erased += 1
+    report.waiting_entries_erased += db.session.execute(
+        sa.update(WaitingEntry)
+        .where(
+            WaitingEntry.status.not_in([WaitingStatus.WAITING, WaitingStatus.OFFERED]),
+            WaitingEntry.personal_data_erased_at.is_(None),
+        )
+        .values(name="", phone="", email="", contact_key="", personal_data_erased_at=clock.now())
+    ).rowcount
+
+
 def run() -> RetentionReport:
     """Apply every retention rule in one transaction and say what was erased."""
     report = RetentionReport()
@@ -224,5 +254,6 @@ def run() -> RetentionReport:
         delete_rate_limit_counters(report)
         erase_visit_initials(report)
         delete_expired_login_sessions(report)
+        erase_waiting_entries(report)
         db.session.commit()
     return report

@@ -24,7 +24,7 @@ from app.models import (
     Topic,
     User,
 )
-from app.services import DomainError, notify, occurrence_index
+from app.services import DomainError, notify, occurrence_index, waiting_list
 from app.services import booking as booking_service
 from app.services.schedule import Occurrence, expand, matches_pattern
 
@@ -119,9 +119,12 @@ def save_series(
     series.min_notice_hours = data.min_notice_hours
     series.book_ahead_days = data.book_ahead_days
     series.revision = (series.revision or 0) + 1
-    if series.id is not None:
+    existing = series.id is not None
+    if existing:
         _flag_affected([series], None, None, _l("The times of these hours have changed."))
     occurrence_index.refresh_series(series)
+    if existing:
+        _offer_free_seats([series])
     db.session.commit()
     return series
 
@@ -142,6 +145,8 @@ def set_status(series: ConsultationHours, status: SeriesStatus) -> None:
     if status is SeriesStatus.PAUSED:
         _flag_affected([series], None, None, _l("These hours do not take place for now."))
     occurrence_index.refresh_series(series)
+    if status is not SeriesStatus.PAUSED:
+        _offer_free_seats([series])
     db.session.commit()
 
 
@@ -192,6 +197,8 @@ def add_exception(
     )
     _flag_affected([series], day, day, exception.reason or default_reason)
     occurrence_index.refresh_series(series, day, day)
+    if kind is not ExceptionKind.CANCELLED:
+        _offer_free_seats([series])
     db.session.commit()
     return exception
 
@@ -203,6 +210,7 @@ def remove_exception(exception: SeriesException) -> None:
     db.session.delete(exception)
     _flag_affected([series], day, day, _l("The times on this day have changed."))
     occurrence_index.refresh_series(series, day, day)
+    _offer_free_seats([series])
     db.session.commit()
 
 
@@ -240,6 +248,12 @@ def remove_closure(closure: LocationClosure) -> None:
     _bump_series_at(location)
     db.session.delete(closure)
     occurrence_index.refresh_location(location, start, end)
+    db.session.flush()
+    _offer_free_seats(
+        db.session.scalars(
+            sa.select(ConsultationHours).where(ConsultationHours.location_id == location.id)
+        ).all()
+    )
     db.session.commit()
 
 
@@ -254,6 +268,14 @@ def _flag_affected(
         return
     for booking in booking_service.flag_affected(series_list, start, end, reason):
         notify.booking_affected(booking)
+
+
+def _offer_free_seats(series_list: list[ConsultationHours]) -> None:
+    """After a change that may free seats (more seats, an extra date, a date back): offer
+    them to the residents on the waiting list, in the same transaction."""
+    db.session.flush()
+    for series in series_list:
+        waiting_list.offer_free_seats(series)
 
 
 def _bump_series_at(location: Location) -> None:

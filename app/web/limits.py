@@ -1,6 +1,6 @@
 """Rate limits on the forms where guessing pays or a script could do harm: the staff login,
-finding an appointment by its code, and booking; and on the JSON API (``app.api.routes``),
-where every request counts per client address.
+finding an appointment by its code, booking, and joining a waiting list; and on the JSON API
+(``app.api.routes``), where every request counts per client address.
 
 Flask-Limiter keeps the counts (in the database, see ``app.services.rate_limits``, or in
 Redis). Each limit is a setting (``RATELIMIT_LOGIN_ACCOUNT`` and so on, see
@@ -197,6 +197,17 @@ def _booking_message(minutes: int, at: str) -> str:
     )
 
 
+def _waiting_list_message(minutes: int, at: str) -> str:
+    return ngettext(
+        "Many names were put on waiting lists through this internet connection in a short "
+        "time. Try again in %(num)s minute, at %(time)s. Or ask at the library desk.",
+        "Many names were put on waiting lists through this internet connection in a short "
+        "time. Try again in %(num)s minutes, at %(time)s. Or ask at the library desk.",
+        minutes,
+        time=at,
+    )
+
+
 login_attempt = _guard(
     _login_message,
     _limit("RATELIMIT_LOGIN_ACCOUNT", posted_account, "account", failed),
@@ -210,4 +221,8 @@ lookup_attempt = _guard(
 booking_attempt = _guard(
     _booking_message,
     _limit("RATELIMIT_BOOKING_ADDRESS", client_address, "address", made),
+)
+waiting_list_attempt = _guard(
+    _waiting_list_message,
+    _limit("RATELIMIT_WAITING_LIST_ADDRESS", client_address, "waiting-list-address", made),
 )

@@ -51,9 +51,16 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )
 
-# Addresses that carry a secret in their path: a resident's booking or course sign-up link and
-# a staff member's calendar feed. Their pages (and anything under them) send no Referer at all.
-SECRET_PATHS = ("/afspraak/link/", "/cursussen/aanmelding/link/", "/feeds/")
+# Addresses that carry a secret in their path: a resident's booking link, course sign-up link,
+# waiting-list link and offered time, and a staff member's calendar feed. Their pages (and
+# anything under them) send no Referer at all.
+SECRET_PATHS = (
+    "/afspraak/link/",
+    "/cursussen/aanmelding/link/",
+    "/feeds/",
+    "/wachtlijst/link/",
+    "/wachtlijst/aanbod/",
+)
 
 
 def content_security_policy(**directives: str) -> str:
