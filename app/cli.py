@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from app import demo
 from app.extensions import db
 from app.models import Organisation, OrganisationKind, Role
-from app.services import DomainError, accounts, mail, retention
+from app.services import DomainError, accounts, reminders, retention
 
 
 def register(app: Flask) -> None:
@@ -51,11 +51,14 @@ def register(app: Flask) -> None:
         click.echo(f"Initials of earlier visits erased: {report.visit_initials_erased}.")
         click.echo(f"Expired login sessions deleted: {report.login_sessions_deleted}.")
 
-    @app.cli.command("send-mail")
-    def send_mail_command() -> None:
-        """Send the waiting messages in the outbox (run every few minutes)."""
-        sent, failed = mail.send_all_due()
-        click.echo(f"Sent: {sent}; failed, will retry: {failed}.")
+    def send_messages() -> None:
+        """Write due reminders and send every due e-mail and SMS (run every minute or two)."""
+        written, sent, failed = reminders.send_messages()
+        click.echo(f"Reminders written: {written}; sent: {sent}; failed: {failed}.")
+
+    app.cli.command("send-messages")(send_messages)
+    # The command's earlier name, kept for crontabs that still call it.
+    app.cli.command("send-mail")(send_messages)
 
     @app.cli.command("default-topics")
     def default_topics() -> None:

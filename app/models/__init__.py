@@ -4,6 +4,7 @@ from app.models.booking import (
     BookedVia,
     Booking,
     BookingStatus,
+    MessageChannel,
     OutboxMessage,
     OutboxStatus,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "BookedVia",
     "Booking",
     "BookingStatus",
+    "MessageChannel",
     "OutboxMessage",
     "OutboxStatus",
     "ConsultationHours",
