@@ -113,8 +113,9 @@ def insert_once(values: dict) -> bool:
         insert(OutboxMessage)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
     )
-    return db.session.execute(statement).rowcount == 1
+    return db.session.execute(statement).scalar() is not None
 
 
 def _check(recipient: str, body: str) -> None:
