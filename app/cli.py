@@ -40,7 +40,7 @@ def register(app: Flask) -> None:
         report = retention.run()
         click.echo(
             f"Bookings erased: {report.bookings_erased}; "
-            f"mail messages deleted: {report.messages_deleted}."
+            f"messages erased: {report.messages_erased}."
         )
         click.echo(
             f"Referrals erased: {report.referrals_erased} closed, "

@@ -71,6 +71,9 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_month)
     app.add_template_filter(format_time)
     app.add_template_filter(local_moment)
+    from app.services.deliveries import CHANNEL_LABEL
+
+    app.add_template_filter(lambda value: CHANNEL_LABEL[value], "message_channel_label")
     app.add_template_filter(topic_name)
     app.add_template_filter(weekdays_label)
     for name, mapping in {
