@@ -50,7 +50,10 @@ def queue(
 ) -> OutboxMessage:
     """Add a message to the outbox in the current transaction (the caller commits)."""
     _check(recipient, body)
+    now = clock.now()
     message = OutboxMessage(
+        created_at=now,
+        next_attempt_at=now,
         channel=channel,
         kind=kind,
         recipient=recipient,
