@@ -39,8 +39,7 @@ def register(app: Flask) -> None:
         """Erase personal data that is past its retention period (run daily)."""
         report = retention.run()
         click.echo(
-            f"Bookings erased: {report.bookings_erased}; "
-            f"messages erased: {report.messages_erased}."
+            f"Bookings erased: {report.bookings_erased}; messages erased: {report.messages_erased}."
         )
         click.echo(
             f"Referrals erased: {report.referrals_erased} closed, "

@@ -7,8 +7,6 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
-
 TOKEN = "00000000-test-token-0000-000000000000"
 
 
@@ -117,9 +115,9 @@ class SmsGateway:
         self.thread.join(timeout=10)
 
 
-@pytest.fixture
-def sms_gateway(app):
-    """The app sends SMS through a local CM.com gateway."""
+def serve_sms_gateway(app):
+    """Point the app at a local CM.com gateway while the test runs (the ``sms_gateway``
+    fixture of tests/conftest.py)."""
     gateway = SmsGateway()
     app.config.update(
         SMS_PROVIDER="cm",

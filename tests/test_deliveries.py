@@ -17,7 +17,6 @@ from app.services import booking as booking_service
 from app.services import courses, figures, mail, outbox, referrals, retention, sms
 from app.services.booking import ResidentDetails
 from tests.referral_helpers import write_warm
-from tests.sms_helpers import sms_gateway  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -54,7 +53,9 @@ def test_the_holding_organisation_sees_what_was_sent_and_how_it_went(
     en, login, make_user, make_org, hours, smtp_server, sms_gateway
 ):
     booking = book(hours, email="anna@example.org", phone="06 12345678")
-    mail.queue("anna@example.org", "Your appointment", "See you!", booking=booking, kind="confirmed")
+    mail.queue(
+        "anna@example.org", "Your appointment", "See you!", booking=booking, kind="confirmed"
+    )
     sms_gateway.answers["0031612345678"] = "reject"
     sms.queue("06 12345678", "Reminder", booking=booking, kind="reminder")
     db.session.commit()
@@ -72,7 +73,9 @@ def test_others_who_see_the_booking_do_not_see_its_messages(en, login, make_user
     messages; a volunteer of the holding organisation neither."""
     librarian = make_user(Role.STAFF, make_org())
     booking, _token = booking_service.book(
-        hours, _slot(hours, 2), ResidentDetails(name="Anna de Wit", email="a@example.org"),
+        hours,
+        _slot(hours, 2),
+        ResidentDetails(name="Anna de Wit", email="a@example.org"),
         by=librarian,
     )
     mail.queue("a@example.org", "Your appointment", "See you!", booking=booking)
@@ -100,7 +103,7 @@ def test_an_admin_sees_the_messages_that_failed_per_day(
 
     login(make_user(Role.ORG_ADMIN, hours.provider))
     page = en.get("/portal/messages/failed").get_data(as_text=True)
-    assert page.count("<h2 id=\"day-") == 2
+    assert page.count('<h2 id="day-') == 2
     assert "Given up" in page and "Failed, will be tried again" in page
     assert f"/portal/bookings/{booking.id}" in page and f"/portal/bookings/{other.id}" in page
     assert page.index(f"/portal/bookings/{other.id}") < page.index(f"/portal/bookings/{booking.id}")
@@ -184,4 +187,3 @@ def test_a_participant_s_messages_are_erased_with_their_details(
     assert report.messages_erased == 1
     db.session.rollback()
     assert db.session.scalar(sa.select(OutboxMessage.recipient)) == ""
-

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import MessageChannel, OutboxMessage, OutboxStatus
 from app.services import mail, outbox, sms
-from tests.sms_helpers import sms_gateway  # noqa: F401 (fixture)
 
 
 def test_eight_senders_at_once_send_every_mail_and_sms_exactly_once(app, smtp_server, sms_gateway):

@@ -20,7 +20,6 @@ from app.services import booking as booking_service
 from app.services import courses, reminders
 from app.services.booking import ResidentDetails
 from tests.referral_helpers import write_warm
-from tests.sms_helpers import sms_gateway  # noqa: F401 (fixture)
 
 AMS = ZoneInfo("Europe/Amsterdam")
 EVERY_DAY = "0,1,2,3,4,5,6"
@@ -282,10 +281,16 @@ def test_the_call_list_shows_who_no_reminder_reaches_and_is_ticked_off(
     """Without an SMS provider, a resident with only a phone number is on the desk's list
     for the day before; ticking off the call takes them off and counts as the reminder."""
     staff = make_user(Role.STAFF, series.provider)
+    set_clock(monkeypatch, at(-1, 12))  # booked yesterday, long before any reminder moment
     booking_service.book(series, at(1, 11), ResidentDetails(name="Bea Jansen", phone="06 12345678"))
-    booking_service.book(series, at(1, 12), ResidentDetails(name="Eva Smit", email="eva@example.org"))
-    booking_service.book(series, at(2, 11), ResidentDetails(name="Kees Bakker", phone="06 87654321"))
+    booking_service.book(
+        series, at(1, 12), ResidentDetails(name="Eva Smit", email="eva@example.org")
+    )
+    booking_service.book(
+        series, at(2, 11), ResidentDetails(name="Kees Bakker", phone="06 87654321")
+    )
     db.session.commit()
+    set_clock(monkeypatch, at(0, 9))
     login(staff)
 
     page = client.get("/portal/bookings/call-list").get_data(as_text=True)
@@ -305,3 +310,21 @@ def test_the_call_list_shows_who_no_reminder_reaches_and_is_ticked_off(
     assert call.booking_id == bea.id and call.channel is MessageChannel.CALL
     assert call.called_by_id == staff.id and call.status is OutboxStatus.SENT
     assert mail.channel is MessageChannel.MAIL and mail.recipient == "eva@example.org"
+
+
+def test_a_reminder_that_did_not_arrive_puts_the_resident_on_the_call_list(
+    app, client, login, make_user, series, sms_gateway, monkeypatch
+):
+    """The provider refuses the number for good: staff see it on tomorrow's call list."""
+    staff = make_user(Role.STAFF, series.provider)
+    booking_service.book(series, at(2, 15), ResidentDetails(name="Bea Jansen", phone="06 12345678"))
+    db.session.commit()
+    sms_gateway.answers["0031612345678"] = "reject"
+    set_clock(monkeypatch, at(1, 15, 1))
+    reminders.send_messages()
+    [row] = reminder_rows()
+    assert row.status is OutboxStatus.FAILED
+
+    login(staff)
+    page = client.get("/portal/bookings/call-list").get_data(as_text=True)
+    assert "Bea Jansen" in page and "De herinnering is niet aangekomen." in page

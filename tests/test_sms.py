@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import MessageChannel, OutboxMessage, OutboxStatus
 from app.services import outbox, sms
 from app.services.sms.cm import CMProvider
-from tests.sms_helpers import TOKEN, sms_gateway  # noqa: F401 (fixture)
+from tests.sms_helpers import TOKEN
 
 
 @pytest.mark.parametrize(

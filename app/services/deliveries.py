@@ -22,9 +22,9 @@ from app.models import (
     Course,
     Enrolment,
     MessageChannel,
+    Organisation,
     OutboxMessage,
     OutboxStatus,
-    Organisation,
 )
 
 

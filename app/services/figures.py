@@ -500,8 +500,10 @@ def messages(scope: Scope, period: Period) -> list[MessageRow]:
         .group_by(OutboxMessage.channel, OutboxMessage.status, tried)
     )
     if scope.kind in ("organisation", "location"):
-        hours = ConsultationHours.provider_id if scope.kind == "organisation" else (
-            ConsultationHours.location_id
+        hours = (
+            ConsultationHours.provider_id
+            if scope.kind == "organisation"
+            else (ConsultationHours.location_id)
         )
         course = Course.organisation_id if scope.kind == "organisation" else Course.location_id
         bookings = sa.select(Booking.id).join(Booking.series).where(hours == scope.id)

@@ -162,7 +162,9 @@ def _participants(course: Course) -> list[Enrolment]:
     return list(
         db.session.scalars(
             sa.select(Enrolment)
-            .where(Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.PARTICIPANT)
+            .where(
+                Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.PARTICIPANT
+            )
             .order_by(Enrolment.id)
         )
     )
@@ -222,9 +224,16 @@ def send_messages() -> tuple[int, int, int]:
 # The desk's "call the day before" list ------------------------------------------------------
 
 
-def call_list(query: sa.Select, day: date) -> list[Booking]:
+@dataclass(frozen=True)
+class ToCall:
+    booking: Booking
+    reminder_failed: bool  # a reminder was written for this time but never arrived
+
+
+def call_list(query: sa.Select, day: date) -> list[ToCall]:
     """Appointments on ``day`` (of the bookings ``query`` selects, e.g. those the user may
-    see) whose resident no reminder reaches and who have not been called for this time."""
+    see) with a phone number to call: no reminder reaches the resident, or the reminder for
+    this time was given up; and nobody has called them about this time yet."""
     bookings = db.session.scalars(
         query.where(
             Booking.status == BookingStatus.BOOKED,
@@ -234,13 +243,31 @@ def call_list(query: sa.Select, day: date) -> list[Booking]:
             *booking_service.day_bounds(day),
         ).order_by(Booking.slot_start, Booking.id)
     ).all()
-    bookings = [b for b in bookings if channel_for(b.email, b.phone) is None]
-    written = _reminded([b.id for b in bookings])
-    return [
-        b
-        for b in bookings
-        if not any(created >= _chosen_at(b) for created in written.get(b.id, []))
-    ]
+    rows: dict[int, list[tuple]] = {}
+    if bookings:
+        for booking_id, created_at, channel, status in db.session.execute(
+            sa.select(
+                OutboxMessage.booking_id,
+                OutboxMessage.created_at,
+                OutboxMessage.channel,
+                OutboxMessage.status,
+            ).where(
+                OutboxMessage.booking_id.in_([b.id for b in bookings]),
+                OutboxMessage.kind == KIND,
+            )
+        ):
+            rows.setdefault(booking_id, []).append((created_at, channel, status))
+    to_call = []
+    for booking in bookings:
+        this_time = [r for r in rows.get(booking.id, []) if r[0] >= _chosen_at(booking)]
+        if any(channel is MessageChannel.CALL for _at, channel, _status in this_time):
+            continue  # called already
+        if this_time:
+            if all(status is OutboxStatus.FAILED for _at, _channel, status in this_time):
+                to_call.append(ToCall(booking, reminder_failed=True))
+        elif channel_for(booking.email, booking.phone) is None:
+            to_call.append(ToCall(booking, reminder_failed=False))
+    return to_call
 
 
 def record_call(booking: Booking, by: User) -> bool:
@@ -253,7 +280,7 @@ def record_call(booking: Booking, by: User) -> bool:
         {
             "channel": MessageChannel.CALL,
             "kind": KIND,
-            "dedupe_key": booking_key(booking),
+            "dedupe_key": f"call:booking:{booking.id}:v{booking.version}",
             "recipient": booking.phone,
             "subject": "",
             "body": "",

@@ -15,7 +15,6 @@ from app.models import MessageChannel, OutboxMessage, Role, SeriesStatus
 from app.services import booking as booking_service
 from app.services import notify, outbox, reminders
 from app.services.booking import ResidentDetails
-from tests.sms_helpers import sms_gateway  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
 

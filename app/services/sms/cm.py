@@ -38,7 +38,6 @@ answers and error codes above).
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.request
 
@@ -96,7 +95,7 @@ class CMProvider:
         except urllib.error.HTTPError as error:
             with error:
                 status, body = error.code, error.read()
-        except (TimeoutError, socket.timeout) as error:
+        except TimeoutError as error:
             raise SmsError(f"CM.com did not answer in time ({error})", permanent=False) from error
         except (urllib.error.URLError, OSError) as error:
             raise SmsError(f"CM.com could not be reached ({error})", permanent=False) from error
