@@ -64,3 +64,13 @@ def test_eight_senders_at_once_send_every_mail_and_sms_exactly_once(app, smtp_se
     )
     assert {c for c, _s, _b in stored} == {MessageChannel.MAIL, MessageChannel.SMS}
     assert {s for _c, s, _b in stored} == {OutboxStatus.SENT}
+
+
+def test_send_mail_is_still_the_same_command(app, runner, smtp_server):
+    """Crontabs that call the command's earlier name keep working."""
+    mail.queue("bewoner@example.org", "Uw afspraak", "Tot dinsdag!")
+    db.session.commit()
+    result = runner.invoke(args=["send-mail"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Reminders written: 0; sent: 1; failed: 0.\n"
+    assert len(smtp_server.messages) == 1

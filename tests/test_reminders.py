@@ -15,10 +15,11 @@ import sqlalchemy as sa
 
 from app import clock
 from app.extensions import db
-from app.models import Booking, MessageChannel, OutboxMessage, OutboxStatus, Role
+from app.models import Booking, MessageChannel, OutboxMessage, OutboxStatus, Role, User
 from app.services import booking as booking_service
 from app.services import courses, reminders
 from app.services.booking import ResidentDetails
+from app.transactions import writing
 from tests.referral_helpers import write_warm
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -328,3 +329,36 @@ def test_a_reminder_that_did_not_arrive_puts_the_resident_on_the_call_list(
     login(staff)
     page = client.get("/portal/bookings/call-list").get_data(as_text=True)
     assert "Bea Jansen" in page and "De herinnering is niet aangekomen." in page
+
+
+def test_two_staff_ticking_off_the_same_call_at_once_note_it_once(app, make_user, series):
+    staff = [make_user(Role.STAFF, series.provider) for _ in range(4)]
+    booking, _token = booking_service.book(
+        series, at(2, 11), ResidentDetails(name="Bea Jansen", phone="030 123 4567")
+    )
+    db.session.commit()
+    barrier = threading.Barrier(4)
+    noted: list[bool] = []
+    errors: list[BaseException] = []
+
+    def tick(user_id: int) -> None:
+        with app.app_context():
+            try:
+                with writing():
+                    barrier.wait()
+                    user = db.session.get(User, user_id)
+                    noted.append(reminders.record_call(db.session.get(Booking, booking.id), user))
+                    db.session.commit()
+            except BaseException as error:  # noqa: BLE001 (reported below)
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=tick, args=(user.id,)) for user in staff]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(noted) == [False, False, False, True]
+    assert len(reminder_rows()) == 1
