@@ -45,6 +45,7 @@ def register(app: Flask) -> None:
             f"Referrals erased: {report.referrals_erased} closed, "
             f"{report.open_referrals_erased} open without change for too long."
         )
+        click.echo(f"Course sign-ups erased: {report.course_sign_ups_erased}.")
         click.echo(f"Audit entries deleted: {report.audit_entries_deleted}.")
         click.echo(f"Expired rate-limit counters deleted: {report.rate_limit_counters_deleted}.")
         click.echo(f"Initials of earlier visits erased: {report.visit_initials_erased}.")

@@ -44,6 +44,9 @@ class Defaults:
     # change (written, a new status, a note, or the appointment or last course session made
     # from it). The status stays as the receiver left it.
     REFERRAL_OPEN_RETENTION_DAYS = 180
+    # Personal fields of a course sign-up (made by the resident or at the desk) are erased
+    # this many days after the course's last session.
+    COURSE_SIGNUP_RETENTION_DAYS = 30
     # Audit-log entries hold no resident data, but are not kept for ever either (storage
     # limitation): they are deleted this many days after they were written.
     AUDIT_RETENTION_DAYS = 730

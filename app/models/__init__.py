@@ -8,7 +8,7 @@ from app.models.booking import (
     OutboxMessage,
     OutboxStatus,
 )
-from app.models.course import Course, CourseSession, Enrolment, EnrolmentStatus
+from app.models.course import Course, CourseSession, Device, Enrolment, EnrolmentStatus
 from app.models.desk import (
     Channel,
     Duration,
@@ -67,6 +67,7 @@ __all__ = [
     "ContactMethod",
     "Course",
     "CourseSession",
+    "Device",
     "Enrolment",
     "EnrolmentStatus",
     "Referral",

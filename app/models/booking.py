@@ -146,7 +146,8 @@ class OutboxMessage(db.Model):
     booking_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("booking.id", ondelete="SET NULL"), index=True
     )
-    # A course participant's message (a reminder before a session).
+    # A message about a course participant (a sign-up's confirmation, a reminder before a
+    # session).
     enrolment_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("enrolment.id", ondelete="SET NULL"), index=True
     )

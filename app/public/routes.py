@@ -9,7 +9,7 @@ from app import clock
 from app.extensions import db
 from app.models import ConsultationHours, Organisation, Topic
 from app.services import booking as booking_service
-from app.services import finder
+from app.services import courses, finder
 from app.services.schedule import occurrences
 from app.web.htmx import render
 from app.web.params import query_int
@@ -47,6 +47,7 @@ def hours():
         topics=finder.topics(),
         places=finder.places(),
         organisations=finder.organisations(),
+        topic_courses=courses.public_courses(filters.topic) if filters.topic else [],
     )
 
 

@@ -38,29 +38,17 @@ from app.models import (
     User,
 )
 from app.services import booking as booking_service
-from app.services import notify, outbox, sms
+from app.services import courses, notify, outbox, sms
 from app.transactions import writing
 
 KIND = "reminder"
 
 
-@dataclass(frozen=True)
-class Contact:
-    """How to reach a resident, and in which language."""
-
-    name: str
-    phone: str
-    email: str
-    language: str
-
-
-def participant_contact(enrolment: Enrolment) -> Contact | None:
-    """A course participant's name, contact details and language; None when not known (any
-    more). Today they are in the referral that put the resident on the list."""
-    referral = enrolment.referral
-    if referral is None or referral.personal_data_erased_at is not None:
-        return None
-    return Contact(referral.resident_name, referral.phone, referral.email, referral.language)
+def participant_contact(enrolment: Enrolment) -> courses.Participant | None:
+    """A course participant's name, contact details and language (from the referral that put
+    them on the list, or their own sign-up); None when they were erased."""
+    person = courses.participant(enrolment)
+    return None if person.erased else person
 
 
 def hours_before() -> timedelta:

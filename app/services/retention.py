@@ -45,6 +45,7 @@ class RetentionReport:
     audit_entries_deleted: int = 0
     rate_limit_counters_deleted: int = 0
     visit_initials_erased: int = 0  # the desk's initials, once the day is over
+    course_sign_ups_erased: int = 0  # COURSE_SIGNUP_RETENTION_DAYS after the last session
     login_sessions_deleted: int = 0
 
 
@@ -96,13 +97,46 @@ def _erase_messages(which) -> int:
 
 def erase_course_messages(report: RetentionReport) -> None:
     """Erase the messages to course participants whose details were erased (consent
-    withdrawn, or the referral's retention period over)."""
+    withdrawn, the referral's retention period over, a sign-up erased)."""
     erased = (
         sa.select(Enrolment.id)
-        .join(Referral, Enrolment.referral_id == Referral.id)
-        .where(Referral.personal_data_erased_at.is_not(None))
+        .outerjoin(Referral, Enrolment.referral_id == Referral.id)
+        .where(
+            sa.or_(
+                Referral.personal_data_erased_at.is_not(None),
+                Enrolment.personal_data_erased_at.is_not(None),
+            )
+        )
     )
     report.messages_erased += _erase_messages(OutboxMessage.enrolment_id.in_(erased))
+
+
+def erase_course_sign_ups(report: RetentionReport) -> None:
+    """Erase the personal fields of course sign-ups (by the resident or at the desk) whose
+    course's last session is longer ago than the period (COURSE_SIGNUP_RETENTION_DAYS), and
+    the messages about them. What stays: that someone was on the list, and how it ended."""
+    days = current_app.config["COURSE_SIGNUP_RETENTION_DAYS"]
+    cutoff = clock.today() - timedelta(days=days)
+    last_session = (
+        sa.select(sa.func.max(CourseSession.date))
+        .where(CourseSession.course_id == Enrolment.course_id)
+        .scalar_subquery()
+    )
+    ids = db.session.scalars(
+        sa.select(Enrolment.id).where(
+            Enrolment.referral_id.is_(None),
+            Enrolment.personal_data_erased_at.is_(None),
+            sa.or_(last_session.is_(None), last_session < cutoff),
+        )
+    ).all()
+    if not ids:
+        return
+    report.messages_erased += _erase_messages(OutboxMessage.enrolment_id.in_(ids))
+    report.course_sign_ups_erased += db.session.execute(
+        sa.update(Enrolment)
+        .where(Enrolment.id.in_(ids))
+        .values(name="", phone="", email="", personal_data_erased_at=clock.now())
+    ).rowcount
 
 
 def erase_referrals(report: RetentionReport) -> None:
@@ -213,6 +247,7 @@ def run() -> RetentionReport:
     db.session.commit()
     with writing():
         erase_bookings(report)
+        erase_course_sign_ups(report)
         erase_referrals(report)
         erase_open_referrals(report)
         erase_course_messages(report)

@@ -1,8 +1,8 @@
 """messages: one outbox for mail and SMS (channel, kind, a key for messages that exist once),
-course participants' messages, calls ticked off; when a booking got its current time
+calls ticked off; when a booking got its current time
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-02 02:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
@@ -22,12 +22,9 @@ def upgrade():
         batch_op.add_column(sa.Column('channel', sa.Enum('mail', 'sms', 'call', name='message_channel', native_enum=False, create_constraint=True, length=32), server_default='mail', nullable=False))
         batch_op.add_column(sa.Column('kind', sa.String(length=32), server_default='', nullable=False))
         batch_op.add_column(sa.Column('dedupe_key', sa.String(length=120), nullable=True))
-        batch_op.add_column(sa.Column('enrolment_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('called_by_id', sa.Integer(), nullable=True))
         batch_op.create_unique_constraint('uq_outbox_message_dedupe_key', ['dedupe_key'])
-        batch_op.create_index('ix_outbox_message_enrolment_id', ['enrolment_id'], unique=False)
         batch_op.create_index('ix_outbox_message_created_at', ['created_at'], unique=False)
-        batch_op.create_foreign_key('fk_outbox_message_enrolment_id_enrolment', 'enrolment', ['enrolment_id'], ['id'], ondelete='SET NULL')
         batch_op.create_foreign_key('fk_outbox_message_called_by_id_user_account', 'user_account', ['called_by_id'], ['id'], ondelete='SET NULL')
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.add_column(sa.Column('time_chosen_at', sa.DateTime(timezone=True), nullable=True))
@@ -39,13 +36,10 @@ def downgrade():
         batch_op.drop_column('time_chosen_at')
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_constraint('fk_outbox_message_called_by_id_user_account', type_='foreignkey')
-        batch_op.drop_constraint('fk_outbox_message_enrolment_id_enrolment', type_='foreignkey')
         batch_op.drop_index('ix_outbox_message_created_at')
-        batch_op.drop_index('ix_outbox_message_enrolment_id')
         batch_op.drop_constraint('uq_outbox_message_dedupe_key', type_='unique')
         batch_op.drop_constraint('message_channel', type_='check')
         batch_op.drop_column('called_by_id')
-        batch_op.drop_column('enrolment_id')
         batch_op.drop_column('dedupe_key')
         batch_op.drop_column('kind')
         batch_op.drop_column('channel')
