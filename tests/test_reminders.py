@@ -240,7 +240,15 @@ def test_two_runs_at_once_write_one_reminder_each(app, series, monkeypatch):
 
 
 def test_course_participants_get_a_reminder_before_each_session(
-    app, runner, make_org, make_user, make_topic, make_location, smtp_server, monkeypatch
+    app,
+    runner,
+    make_org,
+    make_user,
+    make_topic,
+    make_location,
+    smtp_server,
+    sms_gateway,
+    monkeypatch,
 ):
     partner = make_org(name="Bibliotheek Vechtdal")
     staff = make_user(Role.STAFF, partner)
@@ -260,6 +268,9 @@ def test_course_participants_get_a_reminder_before_each_session(
     db.session.commit()
     write_warm(staff, partner, make_topic(), course=course, email="ali@example.org", language="en")
     write_warm(staff, partner, make_topic(), course=course, resident_name="Bo", phone="030 1234567")
+    # A resident who signed up themselves, with only a mobile number: by SMS.
+    courses.sign_up(course, courses.SignUp(name="Dirk", phone="06 12345678", language="nl"))
+    db.session.commit()
 
     set_clock(monkeypatch, at(2, 10, 30))
     send_messages(runner)
@@ -273,7 +284,11 @@ def test_course_participants_get_a_reminder_before_each_session(
     assert "Bibliotheek Breukelen" in text(first) and "10:00" in text(first)
     days = [text(m).split("Date: ")[1].split("\n")[0] for m in (first, second)]
     assert days[0] != days[1]
-    assert len(reminder_rows()) == 2  # none for the participant with a landline
+    texts = sms_gateway.texts_to("0031612345678")
+    assert len(texts) == 2
+    assert texts[0].startswith("Herinnering: cursus Digisterker op ")
+    assert "Bibliotheek Breukelen" in texts[0] and "10:00" in texts[0]
+    assert len(reminder_rows()) == 4  # none for the participant with a landline
 
 
 def test_the_call_list_shows_who_no_reminder_reaches_and_is_ticked_off(
