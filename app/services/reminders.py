@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -120,13 +119,6 @@ def due_bookings(now: datetime) -> list[Booking]:
     return [b for b in bookings if _needs_reminder(b, written)]
 
 
-def _session_bounds(session: CourseSession, course: Course) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(course.location.timezone)
-    start = datetime.combine(session.date, session.start_time, zone)
-    end = datetime.combine(session.date, session.end_time, zone)
-    return start, end
-
-
 def due_sessions(now: datetime) -> list[tuple[CourseSession, datetime, datetime]]:
     """Course sessions starting within the reminder window: (session, local start, end)."""
     last = now + hours_before()
@@ -140,7 +132,8 @@ def due_sessions(now: datetime) -> list[tuple[CourseSession, datetime, datetime]
     ).all()
     due = []
     for session in sessions:
-        start, end = _session_bounds(session, session.course)
+        course = session.course
+        start, end = courses.session_start(course, session), courses.session_end(course, session)
         if now < start.astimezone(UTC) <= last:
             due.append((session, start, end))
     return due
