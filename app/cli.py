@@ -9,7 +9,8 @@ from flask import Flask, current_app
 from app import demo
 from app.extensions import db
 from app.models import Organisation, OrganisationKind, Role
-from app.services import DomainError, accounts, reminders, retention
+from app.services import DomainError, accounts, occurrence_index, reminders, retention
+from app.transactions import writing
 
 
 def register(app: Flask) -> None:
@@ -59,6 +60,22 @@ def register(app: Flask) -> None:
     app.cli.command("send-messages")(send_messages)
     # The command's earlier name, kept for crontabs that still call it.
     app.cli.command("send-mail")(send_messages)
+
+    @app.cli.command("index-occurrences")
+    @click.option("--rebuild", is_flag=True, help="Build the whole index again from scratch.")
+    def index_occurrences(rebuild: bool) -> None:
+        """Move the index of coming occurrences forward to today (run daily)."""
+        with writing():
+            report = occurrence_index.rebuild() if rebuild else occurrence_index.roll()
+            db.session.commit()
+        if report.rebuilt:
+            click.echo(f"Index rebuilt: {report.occurrences_added} occurrences.")
+        else:
+            click.echo(
+                f"Occurrences added: {report.occurrences_added}; "
+                f"removed: {report.occurrences_removed}."
+            )
+        click.echo(f"The index covers {report.first_date} to {report.last_date}.")
 
     @app.cli.command("default-topics")
     def default_topics() -> None:

@@ -56,6 +56,10 @@ class Defaults:
     FEED_DAYS_AHEAD = 365
     FEED_KEEP_CANCELLED_DAYS = 30
     FEED_REFRESH_MINUTES = 60
+    # The index of coming occurrences covers yesterday up to this many days ahead, or up to
+    # the longest booking horizon of any series when that is further (plus one day): four
+    # weeks of the hours list and a week more.
+    OCCURRENCE_INDEX_DAYS = 35
     # Rate limits (Flask-Limiter), so that guessing a password or an appointment code and
     # booking by the dozen are no longer free. Only failed logins and failed look-ups count,
     # and only appointments made: normal use at a shared desk computer never reaches them.

@@ -30,7 +30,7 @@ from app.models import (
     Topic,
     User,
 )
-from app.services import accounts
+from app.services import accounts, occurrence_index
 
 DEFAULT_TOPICS = [
     # slug, Dutch, English, icon; then the national IDO registration's categories that are
@@ -420,6 +420,8 @@ def load(today: date | None = None) -> list[tuple[str, str, str, str]]:
         logins.append((role.value, name, email, password))
     load_referrals(today)
     load_desk_history(today)
+    occurrence_index.rebuild()
+    db.session.commit()
     load_messages(today)
     return logins
 

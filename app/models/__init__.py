@@ -20,6 +20,13 @@ from app.models.desk import (
     VisitStatus,
 )
 from app.models.feed import FeedBookings, FeedKind, FeedLink, feed_link_series
+from app.models.occurrence_index import (
+    IndexedKind,
+    IndexedOccurrence,
+    IndexedSlot,
+    IndexedStatus,
+    OccurrenceIndexWindow,
+)
 from app.models.organisation import Location, Organisation, OrganisationKind
 from app.models.rate_limit import RateLimitCounter
 from app.models.referral import (
@@ -88,10 +95,15 @@ __all__ = [
     "FeedBookings",
     "FeedKind",
     "FeedLink",
+    "IndexedKind",
+    "IndexedOccurrence",
+    "IndexedSlot",
+    "IndexedStatus",
     "Location",
     "LocationClosure",
     "LoginSession",
     "Mode",
+    "OccurrenceIndexWindow",
     "Organisation",
     "OrganisationKind",
     "RateLimitCounter",
