@@ -9,7 +9,14 @@ from flask import Flask, current_app
 from app import demo
 from app.extensions import db
 from app.models import Organisation, OrganisationKind, Role
-from app.services import DomainError, accounts, mail, occurrence_index, retention, waiting_list
+from app.services import (
+    DomainError,
+    accounts,
+    occurrence_index,
+    reminders,
+    retention,
+    waiting_list,
+)
 from app.transactions import writing
 
 
@@ -40,8 +47,7 @@ def register(app: Flask) -> None:
         """Erase personal data that is past its retention period (run daily)."""
         report = retention.run()
         click.echo(
-            f"Bookings erased: {report.bookings_erased}; "
-            f"mail messages deleted: {report.messages_deleted}."
+            f"Bookings erased: {report.bookings_erased}; messages erased: {report.messages_erased}."
         )
         click.echo(
             f"Referrals erased: {report.referrals_erased} closed, "
@@ -54,11 +60,22 @@ def register(app: Flask) -> None:
         click.echo(f"Expired login sessions deleted: {report.login_sessions_deleted}.")
         click.echo(f"Waiting-list places erased: {report.waiting_entries_erased}.")
 
-    @app.cli.command("send-mail")
-    def send_mail_command() -> None:
-        """Send the waiting messages in the outbox (run every few minutes)."""
-        sent, failed = mail.send_all_due()
-        click.echo(f"Sent: {sent}; failed, will retry: {failed}.")
+    def send_messages() -> None:
+        """Everything that is due (run every minute or two): pass on waiting-list offers not
+        taken in time and offer free seats to who waits, write due reminders, and send every
+        due e-mail and SMS."""
+        offers = waiting_list.run()
+        click.echo(
+            f"Offers passed on: {offers.passed}; withdrawn: {offers.withdrawn}; "
+            f"new offers: {offers.offered}."
+        )
+        written, sent, failed = reminders.send_messages()
+        click.echo(f"Reminders written: {written}; sent: {sent}; failed: {failed}.")
+
+    app.cli.command("send-messages")(send_messages)
+    # Earlier names of the command, kept for crontabs that still call them.
+    app.cli.command("send-mail")(send_messages)
+    app.cli.command("waiting-list")(send_messages)
 
     @app.cli.command("index-occurrences")
     @click.option("--rebuild", is_flag=True, help="Build the whole index again from scratch.")
@@ -75,17 +92,6 @@ def register(app: Flask) -> None:
                 f"removed: {report.occurrences_removed}."
             )
         click.echo(f"The index covers {report.first_date} to {report.last_date}.")
-
-    @app.cli.command("waiting-list")
-    def waiting_list_command() -> None:
-        """Pass on offers not taken in time and offer free seats to who waits (run often)."""
-        report = waiting_list.run()
-        click.echo(
-            f"Offers passed on: {report.passed}; withdrawn: {report.withdrawn}; "
-            f"new offers: {report.offered}."
-        )
-        sent, failed = mail.send_all_due()
-        click.echo(f"Sent: {sent}; failed, will retry: {failed}.")
 
     @app.cli.command("default-topics")
     def default_topics() -> None:

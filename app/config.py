@@ -100,6 +100,24 @@ class Defaults:
     MAIL_PASSWORD = None
     MAIL_FROM = "Spreekuur <no-reply@localhost>"
     MAIL_TIMEOUT = 10  # seconds to wait for the mail server before trying again later
-    # After a response that queued mail, a background thread of the worker sends it; cron
-    # (`flask send-mail`) sends what is left.
+    # After a response that queued a message, a background thread of the worker sends it;
+    # cron or a systemd timer (`flask send-messages`) sends what is left, and the reminders.
     OUTBOX_SEND_AFTER_RESPONSE = True
+    # Reminders: this many hours before an appointment or a course session, residents get a
+    # short reminder (by e-mail when they gave an address, otherwise by SMS when they gave a
+    # mobile number and an SMS provider is set; the others are on the desk's call list).
+    # The same for the whole network; 24 means "the day before, at the same time".
+    REMINDER_HOURS_BEFORE = 24
+    # SMS: the provider's name in app.services.sms.PROVIDERS ("cm": CM.com's Business
+    # Messaging API), or None for no SMS at all (residents with only a phone number are then
+    # on the desk's "call the day before" list).
+    SMS_PROVIDER = None
+    SMS_BASE_URL = "https://gw.cmtelecom.com"
+    # The provider's secret (CM.com: the product token). From the environment
+    # (SPREEKUUR_SMS_PRODUCT_TOKEN) or instance/config.py; never in the repository.
+    SMS_PRODUCT_TOKEN = None
+    # The sender residents see: at most 11 letters and digits, or a phone number.
+    SMS_SENDER = "Spreekuur"
+    SMS_TIMEOUT = 10  # seconds to wait for the provider before trying again later
+    # Numbers written without a country code are read as numbers of this country.
+    SMS_DEFAULT_REGION = "NL"

@@ -428,6 +428,7 @@ def load(today: date | None = None) -> list[tuple[str, str, str, str]]:
     load_waiting_list()
     occurrence_index.rebuild()
     db.session.commit()
+    load_messages(today)
     return logins
 
 
@@ -470,6 +471,72 @@ def load_waiting_list() -> None:
         # The latest appointment is cancelled: its time is held for Fatma.
         booking_service.cancel(booked[-1], version=booked[-1].version, reason="Demo")
         db.session.commit()
+
+
+def load_messages(today: date) -> None:
+    """A few appointments in the coming days with the messages about them: sent, failed and
+    waiting for another try, given up; and residents to call the day before."""
+    from app.models import Booking, MessageChannel, OutboxMessage, OutboxStatus
+    from app.services import booking as booking_service
+    from app.services import notify
+    from app.services.booking import ResidentDetails
+
+    series = [
+        s
+        for s in db.session.scalars(
+            sa.select(ConsultationHours).where(ConsultationHours.status == SeriesStatus.PUBLISHED)
+        )
+        if s.is_bookable_mode
+    ]
+    # The first free times from tomorrow on, so that the call list for tomorrow has names.
+    free = sorted(
+        booking_service.available_slots(
+            series, today + timedelta(days=1), today + timedelta(days=6), staff=True
+        ),
+        key=lambda item: item.slot.start_utc,
+    )
+    residents = [
+        ResidentDetails(name="Sanne", email="sanne@example.org"),
+        ResidentDetails(
+            name="Mohamed", phone="06 12345678", email="mohamed@example.org", language="en"
+        ),
+        ResidentDetails(name="Mevrouw Kok", phone="0346 123456"),
+        ResidentDetails(name="Piet", phone="06 98765432"),
+    ]
+    now = datetime.now(UTC)
+    for details, item in zip(residents, free, strict=False):
+        booking, token = booking_service.book(
+            item.occurrence.series, item.slot.start_utc, details, now=now
+        )
+        notify.booking_confirmed(booking, token)
+    db.session.flush()
+    # As the outbox would have left them: the first confirmation went out, the second
+    # found the mail server down; a reminder by SMS was refused by the provider.
+    messages = list(db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
+    if messages:
+        messages[0].status, messages[0].sent_at, messages[0].body = OutboxStatus.SENT, now, ""
+        messages[0].ics = None
+    if len(messages) > 1:
+        messages[1].attempts = 1
+        messages[1].last_error = "[Errno 111] Connection refused"
+        messages[1].next_attempt_at = now + timedelta(minutes=2)
+        booking = db.session.get(Booking, messages[1].booking_id)
+        db.session.add(
+            OutboxMessage(
+                channel=MessageChannel.SMS,
+                kind="reminder",
+                recipient="+31612345678",
+                subject="",
+                body="",
+                booking_id=booking.id,
+                status=OutboxStatus.FAILED,
+                attempts=1,
+                last_error="CM.com: Gsm '0031612345678' is blacklisted. (error 402)",
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    db.session.commit()
 
 
 def load_referrals(today: date) -> None:

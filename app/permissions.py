@@ -59,6 +59,8 @@ class Action(enum.Enum):
     REGISTER = "register"  # on a Visit (or none): register a contact for one's organisation
     FIGURES = "figures"  # on an Organisation, a Location, or none (the network): its counts
     WAITING_LIST = "waiting_list"  # on a ConsultationHours: see and manage its waiting list
+    BOOKING_MESSAGES = "booking_messages"  # on a Booking: what was sent to the resident
+    FAILED_MESSAGES = "failed_messages"  # on an Organisation: messages to its residents that failed
 
 
 EDITOR_ROLES = {Role.ORG_ADMIN, Role.STAFF}
@@ -155,6 +157,19 @@ def can(user: User, action: Action, obj=None) -> bool:
             isinstance(obj, ConsultationHours)
             and obj.provider_id == user.organisation_id
             and user.role is not Role.VOLUNTEER
+        )
+    if action is Action.BOOKING_MESSAGES:
+        # The organisation that holds the hours follows up a message that did not arrive.
+        return (
+            isinstance(obj, Booking)
+            and obj.series.provider_id == user.organisation_id
+            and user.role is not Role.VOLUNTEER
+        )
+    if action is Action.FAILED_MESSAGES:
+        return (
+            isinstance(obj, Organisation)
+            and obj.id == user.organisation_id
+            and user.role is Role.ORG_ADMIN
         )
     if user.role is Role.COORDINATOR:
         return True

@@ -342,3 +342,11 @@ def smtp_server(app):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
     yield inbox
     controller.stop()
+
+
+@pytest.fixture
+def sms_gateway(app):
+    """A local server that speaks CM.com's SMS API; the app sends SMS through it."""
+    from tests.sms_helpers import serve_sms_gateway
+
+    yield from serve_sms_gateway(app)

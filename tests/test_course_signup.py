@@ -316,7 +316,7 @@ def test_sign_ups_are_erased_after_the_last_session(app, make_course, monkeypatc
     assert retention.run().course_sign_ups_erased == 0
     monkeypatch.setattr("app.clock.now", lambda: last + timedelta(days=days + 1))
     report = retention.run()
-    assert report.course_sign_ups_erased == 1 and report.messages_deleted == 1
+    assert report.course_sign_ups_erased == 1 and report.messages_erased == 1
     db.session.expire_all()
     assert (enrolment.name, enrolment.phone, enrolment.email) == ("", "", "")
     assert enrolment.personal_data_erased_at is not None

@@ -371,6 +371,14 @@ CAN_TABLE = [
     (Action.FIGURES, "location", (P, U), Y, N, N, N),
     (Action.FIGURES, "location", M, Y, Y, N, N),
     (Action.FIGURES, None, ANY, Y, N, N, N),
+    # What was sent to a resident: the organisation that holds the hours (not volunteers);
+    # the messages that failed: the organisation's admins.
+    (Action.BOOKING_MESSAGES, "booking", P, Y, Y, Y, N),
+    (Action.BOOKING_MESSAGES, "booking", (H, U), N, N, N, N),
+    (Action.BOOKING_MESSAGES, "desk_booking", P, Y, Y, Y, N),
+    (Action.BOOKING_MESSAGES, "desk_booking", (H, U), N, N, N, N),
+    (Action.FAILED_MESSAGES, "organisation", H, N, Y, N, N),
+    (Action.FAILED_MESSAGES, "organisation", (P, U, M), N, N, N, N),
     (Action.FIGURES, None, M, Y, Y, N, N),
     # A waiting list holds residents' details: only the provider's staff and admins (a
     # coordinator only as one of them), never volunteers, never the host.

@@ -383,7 +383,7 @@ def test_the_command_passes_on_and_offers(app, make_series, runner):
     series.seats_per_slot = 3
     db.session.commit()
 
-    result = runner.invoke(args=["waiting-list"])
+    result = runner.invoke(args=["send-messages"])
 
     assert result.exit_code == 0, result.output
     assert "new offers: 1" in result.output

@@ -20,9 +20,9 @@ from app.desk.forms import CancelForm, DeskBookingForm, VersionForm
 from app.extensions import db
 from app.i18n import interface_language
 from app.models import Booking, BookingStatus, ConsultationHours, Mode, Organisation
-from app.permissions import Action, authorize, require, visible_bookings
+from app.permissions import Action, authorize, can, require, visible_bookings
 from app.portal.series_form import apply_domain_error
-from app.services import DomainError, finder, mail, notify
+from app.services import DomainError, deliveries, finder, mail, notify, reminders
 from app.services import booking as booking_service
 from app.services.booking import SlotTaken
 from app.web.htmx import redirect_to, render
@@ -134,9 +134,13 @@ def booking_detail(booking_id: int):
             )
             if f.slot.start_utc != booking.slot_start
         ]
+    messages = None
+    if can(current_user, Action.BOOKING_MESSAGES, booking):
+        messages = deliveries.for_booking(booking)
     return render(
         "desk/booking.html",
         booking=booking,
+        messages=messages,
         free=free,
         cancel_form=CancelForm(version=booking.version),
         form=VersionForm(version=booking.version),
@@ -258,6 +262,44 @@ def to_contact():
         .order_by(Booking.slot_start)
     ).all()
     return render("desk/to_contact.html", bookings=bookings)
+
+
+@bp.route("/bookings/call-list")
+def call_list():
+    """Residents to call the day before: no e-mail address, and no SMS reaches their phone."""
+    day = query_date("day", clock.today() + timedelta(days=1))
+    return render(
+        "desk/call_list.html",
+        day=day,
+        bookings=reminders.call_list(visible_bookings(current_user), day),
+        sms_on=reminders.sms.is_configured(),
+        previous_day=day - timedelta(days=1) if day > FIRST_DAY else None,
+        next_day=day + timedelta(days=1) if day < LAST_DAY else None,
+    )
+
+
+@bp.route("/bookings/<int:booking_id>/called", methods=["POST"])
+def booking_called(booking_id: int):
+    """Tick off the call the day before: it counts as the appointment's reminder."""
+    booking = _get_booking(booking_id, Action.MANAGE_BOOKING)
+    back = url_for("desk.call_list", day=request.form.get("day") or None)
+    if _int(request.form.get("version")) != booking.version:
+        flash(_("This appointment was changed in the meantime. Please look at it again."), "error")
+    elif reminders.record_call(booking, current_user):
+        db.session.commit()
+        flash(_("Noted: %(name)s has been called.", name=booking.name), "success")
+    else:
+        db.session.rollback()
+        flash(_("Someone had already noted this call."), "success")
+    return redirect_to(back)
+
+
+@bp.route("/messages/failed")
+def failed_messages():
+    """Messages to the organisation's residents that failed, per day (organisation admins)."""
+    organisation = current_user.organisation
+    authorize(current_user, Action.FAILED_MESSAGES, organisation)
+    return render("desk/failed_messages.html", days=deliveries.failed_for(organisation))
 
 
 def _int(value) -> int | None:

@@ -4,6 +4,7 @@ from app.models.booking import (
     BookedVia,
     Booking,
     BookingStatus,
+    MessageChannel,
     OutboxMessage,
     OutboxStatus,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "BookedVia",
     "Booking",
     "BookingStatus",
+    "MessageChannel",
     "OutboxMessage",
     "OutboxStatus",
     "ConsultationHours",

@@ -1,4 +1,4 @@
-"""Bookings of appointment slots, and the mail outbox."""
+"""Bookings of appointment slots, and the outbox of messages to residents (mail and SMS)."""
 
 from __future__ import annotations
 
@@ -72,6 +72,9 @@ class Booking(TimestampMixin, db.Model):
     needs_interpreter: Mapped[bool] = mapped_column(default=False)
     needs_wheelchair: Mapped[bool] = mapped_column(default=False)
     personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the appointment got its current time (booked or moved): a time chosen after its
+    # reminder moment gets no reminder (the resident was just told).
+    time_chosen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
     cancel_reason: Mapped[str] = mapped_column(sa.String(200), default="")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -110,17 +113,35 @@ class Booking(TimestampMixin, db.Model):
 
 
 class OutboxStatus(enum.Enum):
-    PENDING = "pending"
+    PENDING = "pending"  # waiting to be sent; with attempts > 0: failed, will be retried
     SENT = "sent"
-    FAILED = "failed"  # gave up after the maximum number of attempts
+    FAILED = "failed"  # given up: a permanent refusal, or the maximum number of attempts
+
+
+class MessageChannel(enum.Enum):
+    MAIL = "mail"
+    SMS = "sms"
+    CALL = "call"  # staff phoned the resident (ticked off on the call list); never sent
 
 
 class OutboxMessage(db.Model):
-    """An email written in the same transaction as the change it reports, sent after commit."""
+    """A message to a resident (e-mail or SMS), written in the same transaction as the change
+    it reports and sent after commit by exactly one sender."""
 
     __tablename__ = "outbox_message"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[MessageChannel] = mapped_column(
+        enum_column(MessageChannel, name="message_channel"),
+        default=MessageChannel.MAIL,
+        server_default=MessageChannel.MAIL.value,
+    )
+    # What the message is about, for staff: confirmed, moved, cancelled, affected, reminder …
+    kind: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
+    # A message that may exist only once (one reminder per appointment version): the
+    # database refuses a second row with the same key, also from two senders at once.
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
+    # An e-mail address, or a mobile number in E.164 (+316…) for an SMS.
     recipient: Mapped[str] = mapped_column(sa.String(255))
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
@@ -128,7 +149,8 @@ class OutboxMessage(db.Model):
     booking_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("booking.id", ondelete="SET NULL"), index=True
     )
-    # A message about a course sign-up: deleted with the sign-up's personal data.
+    # A message about a course participant (a sign-up's confirmation, a reminder before a
+    # session).
     enrolment_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("enrolment.id", ondelete="SET NULL"), index=True
     )
@@ -145,5 +167,15 @@ class OutboxMessage(db.Model):
     # Only the holder of the token may record the outcome.
     claim_token: Mapped[str | None] = mapped_column(sa.String(32))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The staff member who ticked off a call (channel CALL).
+    called_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
 
-    __table_args__ = (sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+    called_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),
+        # The figures and the admin's list of failed messages count by day.
+        sa.Index("ix_outbox_message_created_at", "created_at"),
+    )

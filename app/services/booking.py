@@ -221,6 +221,7 @@ def _book(series, slot_start, details, *, by, via, now) -> tuple[Booking, str]:
         question=details.question.strip(),
         needs_interpreter=details.needs_interpreter,
         needs_wheelchair=details.needs_wheelchair,
+        time_chosen_at=now,
     )
     for _attempt in range(5):
         booking.code = new_code()
@@ -317,6 +318,7 @@ def _move(booking, new_start, *, version, by, now) -> str:
     token = secrets.token_urlsafe(24)
     booking.token_hash = hash_token(token)
     booking.version += 1
+    booking.time_chosen_at = now
     booking.affected_at = None
     booking.affected_reason = ""
     db.session.flush()

@@ -31,7 +31,10 @@ from app.models import (
     EnrolmentStatus,
     HowHelped,
     Location,
+    MessageChannel,
     Organisation,
+    OutboxMessage,
+    OutboxStatus,
     OutsideBody,
     Referral,
     ReferralNote,
@@ -165,6 +168,16 @@ class CourseRow:
 
 
 @dataclass
+class MessageRow:
+    """Messages to residents written in the period, per channel, by how they went."""
+
+    channel: MessageChannel
+    sent: int
+    retrying: int
+    given_up: int
+
+
+@dataclass
 class Figures:
     scope: Scope
     period: Period
@@ -181,6 +194,7 @@ class Figures:
     appointments_by_series: list[AppointmentRow]
     appointments_by_provider: list[AppointmentRow]
     courses: list[CourseRow] = field(default_factory=list)
+    messages: list[MessageRow] = field(default_factory=list)
 
 
 def _in_scope(model, scope: Scope):
@@ -486,6 +500,48 @@ def courses(scope: Scope, period: Period) -> list[CourseRow]:
     return sorted(rows.values(), key=lambda r: r.title)
 
 
+def messages(scope: Scope, period: Period) -> list[MessageRow]:
+    """Messages to residents written in the period per channel: sent, failed and waiting
+    for another try, given up. An organisation's are those about its hours and courses; a
+    location's those about the hours and courses held there."""
+    start, end = period.utc_bounds()
+    tried = sa.case((OutboxMessage.attempts > 0, 1), else_=0).label("tried")
+    query = (
+        sa.select(OutboxMessage.channel, OutboxMessage.status, tried, sa.func.count())
+        .where(OutboxMessage.created_at >= start, OutboxMessage.created_at < end)
+        .group_by(OutboxMessage.channel, OutboxMessage.status, tried)
+    )
+    if scope.kind in ("organisation", "location"):
+        hours = (
+            ConsultationHours.provider_id
+            if scope.kind == "organisation"
+            else (ConsultationHours.location_id)
+        )
+        course = Course.organisation_id if scope.kind == "organisation" else Course.location_id
+        bookings = sa.select(Booking.id).join(Booking.series).where(hours == scope.id)
+        enrolments = (
+            sa.select(Enrolment.id)
+            .join(Course, Enrolment.course_id == Course.id)
+            .where(course == scope.id)
+        )
+        query = query.where(
+            sa.or_(
+                OutboxMessage.booking_id.in_(bookings),
+                OutboxMessage.enrolment_id.in_(enrolments),
+            )
+        )
+    rows: dict[MessageChannel, MessageRow] = {}
+    for channel, status, tried, n in _counted(query):
+        row = rows.setdefault(channel, MessageRow(channel, 0, 0, 0))
+        if status is OutboxStatus.SENT:
+            row.sent += n
+        elif status is OutboxStatus.FAILED:
+            row.given_up += n
+        elif tried:
+            row.retrying += n
+    return [rows[c] for c in MessageChannel if c in rows]
+
+
 def figures(scope: Scope, period: Period, language: str) -> Figures:
     """Everything the figures page and the report show."""
     days = per_day(scope, period)
@@ -506,6 +562,7 @@ def figures(scope: Scope, period: Period, language: str) -> Figures:
         appointments_by_series=by_series,
         appointments_by_provider=by_provider,
         courses=courses(scope, period),
+        messages=messages(scope, period),
     )
 
 

@@ -23,6 +23,7 @@ from app.models import (
     CourseSession,
     Enrolment,
     OutboxMessage,
+    OutboxStatus,
     RateLimitCounter,
     Referral,
     ReferralKind,
@@ -40,7 +41,7 @@ from app.transactions import writing
 @dataclass
 class RetentionReport:
     bookings_erased: int = 0
-    messages_deleted: int = 0
+    messages_erased: int = 0  # text and recipient, with the booking's or participant's data
     referrals_erased: int = 0  # closed ones, REFERRAL_RETENTION_DAYS after closing
     open_referrals_erased: int = 0  # never closed, REFERRAL_OPEN_RETENTION_DAYS after a change
     audit_entries_deleted: int = 0
@@ -62,9 +63,7 @@ def erase_bookings(report: RetentionReport) -> None:
     ).all()
     if not ids:
         return
-    report.messages_deleted += db.session.execute(
-        sa.delete(OutboxMessage).where(OutboxMessage.booking_id.in_(ids))
-    ).rowcount
+    report.messages_erased += _erase_messages(OutboxMessage.booking_id.in_(ids))
     report.bookings_erased += db.session.execute(
         sa.update(Booking)
         .where(Booking.id.in_(ids))
@@ -80,6 +79,39 @@ def erase_bookings(report: RetentionReport) -> None:
             personal_data_erased_at=clock.now(),
         )
     ).rowcount
+
+
+def _erase_messages(which) -> int:
+    """Erase the text and recipient of messages; keep channel, kind, status and times, which
+    the figures count. A message not sent by now never will be."""
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(which, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.FAILED, last_error="erased before it was sent")
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(
+        sa.update(OutboxMessage)
+        .where(which, OutboxMessage.recipient != "")
+        .values(recipient="", subject="", body="", ics=None, last_error="")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def erase_course_messages(report: RetentionReport) -> None:
+    """Erase the messages to course participants whose details were erased (consent
+    withdrawn, the referral's retention period over, a sign-up erased)."""
+    erased = (
+        sa.select(Enrolment.id)
+        .outerjoin(Referral, Enrolment.referral_id == Referral.id)
+        .where(
+            sa.or_(
+                Referral.personal_data_erased_at.is_not(None),
+                Enrolment.personal_data_erased_at.is_not(None),
+            )
+        )
+    )
+    report.messages_erased += _erase_messages(OutboxMessage.enrolment_id.in_(erased))
 
 
 def erase_course_sign_ups(report: RetentionReport) -> None:
@@ -102,9 +134,7 @@ def erase_course_sign_ups(report: RetentionReport) -> None:
     ).all()
     if not ids:
         return
-    report.messages_deleted += db.session.execute(
-        sa.delete(OutboxMessage).where(OutboxMessage.enrolment_id.in_(ids))
-    ).rowcount
+    report.messages_erased += _erase_messages(OutboxMessage.enrolment_id.in_(ids))
     report.course_sign_ups_erased += db.session.execute(
         sa.update(Enrolment)
         .where(Enrolment.id.in_(ids))
@@ -250,6 +280,7 @@ def run() -> RetentionReport:
         erase_course_sign_ups(report)
         erase_referrals(report)
         erase_open_referrals(report)
+        erase_course_messages(report)
         delete_audit_entries(report)
         delete_rate_limit_counters(report)
         erase_visit_initials(report)

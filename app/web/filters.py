@@ -30,6 +30,16 @@ def format_time(value: datetime) -> str:
     return value.strftime("%H:%M")
 
 
+def local_moment(value: datetime) -> str:
+    """An instant as the network's wall clock reads it: 'wo 3 dec 2026, 14:30'."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    local = value.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    return f"{format_date(local.date(), 'EEE d MMM y')}, {local:%H:%M}"
+
+
 def topic_name(topic) -> str:
     return topic.name(current_language())
 
@@ -60,6 +70,10 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_short_date)
     app.add_template_filter(format_month)
     app.add_template_filter(format_time)
+    app.add_template_filter(local_moment)
+    from app.services.deliveries import CHANNEL_LABEL
+
+    app.add_template_filter(lambda value: CHANNEL_LABEL[value], "message_channel_label")
     app.add_template_filter(topic_name)
     app.add_template_filter(weekdays_label)
     for name, mapping in {
