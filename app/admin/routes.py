@@ -27,6 +27,7 @@ from app.permissions import (
 from app.portal.series_form import apply_domain_error
 from app.services import DomainError, accounts, directory
 from app.web.htmx import redirect_to, render
+from app.web.icons import ICON_LABELS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -175,7 +176,9 @@ def topic_edit(topic_id: int | None = None):
     else:
         authorize(current_user, Action.MANAGE, topic)
     form = TopicForm(obj=topic)
-    form.icon.choices = [SelectChoice(name) for name in directory.TOPIC_ICONS]
+    form.icon.choices = [
+        SelectChoice(name, str(ICON_LABELS[name])) for name in directory.TOPIC_ICONS
+    ]
     if form.validate_on_submit():
         values = {k: v for k, v in form.data.items() if k != "csrf_token"}
         try:
