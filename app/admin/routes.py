@@ -236,7 +236,10 @@ def users():
     query = (
         visible_users(current_user).join(User.organisation).order_by(Organisation.name, User.name)
     )
-    return render("admin/users.html", users=db.session.scalars(query).all())
+    users = db.session.scalars(query).all()
+    # Link only to the accounts the reader may edit.
+    editable = {user.id for user in users if can(current_user, Action.MANAGE, user)}
+    return render("admin/users.html", users=users, editable=editable)
 
 
 def _user_form(user: User | None) -> UserForm:
