@@ -25,7 +25,17 @@ SOURCE_LANGUAGE = "en"
 
 # Blueprints of the staff screens (logged-in portal, desk, management and their login).
 STAFF_BLUEPRINTS = frozenset(
-    {"admin", "auth", "courses", "desk", "figures", "portal", "referrals", "registrations", "visits"}
+    {
+        "admin",
+        "auth",
+        "courses",
+        "desk",
+        "figures",
+        "portal",
+        "referrals",
+        "registrations",
+        "visits",
+    }
 )
 # Staff screens in blueprints that otherwise serve residents (the feeds' portal pages).
 STAFF_ENDPOINTS = frozenset(

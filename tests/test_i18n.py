@@ -88,7 +88,9 @@ def test_residents_choose_from_eight_languages_each_named_in_itself(client):
         ("uk", "Українська"),
         ("ti", "ትግርኛ"),
     ]:
-        assert re.search(rf'value="{code}" lang="{code}"[^>]*>{re.escape(name)}</button>', page, re.S)
+        assert re.search(
+            rf'value="{code}" lang="{code}"[^>]*>{re.escape(name)}</button>', page, re.S
+        )
 
 
 @pytest.mark.parametrize(
@@ -123,7 +125,12 @@ def test_dates_follow_the_language(client, app):
 
     from app.web.filters import format_day
 
-    for language, weekday in (("ar", "الخميس"), ("tr", "Perşembe"), ("ti", "ሓሙስ"), ("uk", "четвер")):
+    for language, weekday in (
+        ("ar", "الخميس"),
+        ("tr", "Perşembe"),
+        ("ti", "ሓሙስ"),
+        ("uk", "четвер"),
+    ):
         with app.test_request_context(headers={"Cookie": f"spreekuur_lang={language}"}):
             refresh()
             assert format_day(date(2026, 12, 3)).startswith(weekday)

@@ -113,7 +113,9 @@ def audit_detail(entry) -> str:
                 return str(ENROLMENT_STATUS[EnrolmentStatus(detail)])
             case AuditAction.STATUS:
                 old, new = (ReferralStatus(part.strip()) for part in detail.split(">"))
-                return _("From %(old)s to %(new)s", old=REFERRAL_STATUS[old], new=REFERRAL_STATUS[new])
+                return _(
+                    "From %(old)s to %(new)s", old=REFERRAL_STATUS[old], new=REFERRAL_STATUS[new]
+                )
             case AuditAction.PRINT:
                 return str(PRINTED[detail])
             case AuditAction.VIEW if detail:

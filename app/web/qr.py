@@ -10,7 +10,9 @@ def qr_svg(data: str, label: str) -> Markup:
     """An accessible SVG image of a QR code for ``data``, named ``label``."""
     code = segno.make(data, error="m")
     out = io.BytesIO()
-    code.save(out, kind="svg", xmldecl=False, svgns=True, nl=False, scale=4, border=2, svgclass="qr")
+    code.save(
+        out, kind="svg", xmldecl=False, svgns=True, nl=False, scale=4, border=2, svgclass="qr"
+    )
     svg = out.getvalue().decode()
     named = Markup('<svg role="img" aria-label="%s" ') % escape(label)
     return Markup(svg.replace("<svg ", str(named), 1))
