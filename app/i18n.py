@@ -23,24 +23,9 @@ COMPLETE_CATALOGUES = ("nl", "en")
 # The source language of the texts in code and templates: complete without any msgstr.
 SOURCE_LANGUAGE = "en"
 
-# Blueprints of the staff screens (logged-in portal, desk, management and their login).
-STAFF_BLUEPRINTS = frozenset(
-    {
-        "admin",
-        "auth",
-        "courses",
-        "desk",
-        "figures",
-        "portal",
-        "referrals",
-        "registrations",
-        "visits",
-    }
-)
-# Staff screens in blueprints that otherwise serve residents (the feeds' portal pages).
-STAFF_ENDPOINTS = frozenset(
-    {"feeds.links", "feeds.choose", "feeds.new", "feeds.subscribe", "feeds.revoke"}
-)
+# Where the staff screens are: the portal (desk, queue, referrals, courses, figures, feeds),
+# management and the staff login. Every other page is for residents.
+STAFF_PATHS = ("/portal", "/admin", "/auth")
 
 # A resident's language as the booking form names it, where it differs from the catalogue's
 # code: Dari has no CLDR data of its own and is written with the Persian catalogue.
@@ -52,7 +37,8 @@ def is_staff_page() -> bool:
     """Whether the current request is for a staff screen (Dutch or English only)."""
     if not has_request_context():
         return False
-    return request.blueprint in STAFF_BLUEPRINTS or request.endpoint in STAFF_ENDPOINTS
+    path = request.path
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in STAFF_PATHS)
 
 
 def page_languages() -> dict[str, str]:

@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po
 
 from app.config import Defaults
 from app.i18n import COMPLETE_CATALOGUES, SOURCE_LANGUAGE
+from app.models import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "app" / "translations"
@@ -221,3 +222,16 @@ def test_complete_catalogues_are_complete(language):
         if m.id and (m.fuzzy or not (m.string if isinstance(m.string, str) else all(m.string)))
     ]
     assert missing == []
+
+
+def test_portal_pages_are_dutch_or_english_for_a_staff_member_who_chose_arabic(
+    client, make_user, login
+):
+    """The portal and its feed pages follow the staff languages; the residents' calendar
+    page next to them follows the chosen one."""
+    login(make_user(Role.STAFF))
+    client.post("/taal", data={"language": "ar", "next": "/"})
+    for path in ("/portal/", "/portal/feeds", "/portal/referrals/"):
+        page = client.get(path).get_data(as_text=True)
+        assert '<html lang="nl" dir="ltr">' in page, path
+    assert '<html lang="ar" dir="rtl">' in client.get("/agenda").get_data(as_text=True)
