@@ -406,3 +406,34 @@ def test_resident_journey_in_arabic_and_turkish(pages, js, viewport, region, lan
     expect(page.get_by_role("status")).to_have_text(t(language, "Your appointment is cancelled."))
     db.session.rollback()
     assert db.session.get(Booking, booking.id).status is BookingStatus.CANCELLED
+
+
+def test_the_language_switch_folds_on_a_phone_and_remembers_the_choice(
+    pages, js, region, check_page
+):
+    """At 320 pixels the switch is one line (a globe and the current language, in itself)
+    that opens the eight languages, each in its own script and direction; choosing one
+    shows the page in it, right to left for Arabic, and the choice stays."""
+    page = pages.open(js=js, locale="nl-NL", viewport=NARROW)
+    page.goto("/spreekuren")
+    expect_language(page, "nl")
+    menu = page.locator("details.language-menu")
+    summary = menu.locator("summary")
+    expect(summary).to_have_text("Nederlands – Taal")
+    box = page.locator(".site-header").bounding_box()
+    assert box is not None and box["height"] <= 70, "the header takes more than one line"
+    arabic = page.get_by_role("button", name="العربية")
+    expect(arabic).to_be_hidden()
+    summary.click()
+    expect(arabic).to_be_visible()
+    expect(arabic).to_have_attribute("dir", "rtl")
+    for name in ("English", "دری / فارسی", "Türkçe", "Polski", "Українська", "ትግርኛ"):
+        expect(page.get_by_role("button", name=name)).to_be_visible()
+    check_page(page)
+    arabic.click()
+    expect_language(page, "ar")
+    expect(page).to_have_url("/spreekuren")
+    check_page(page)
+    page.goto("/afspraak")
+    expect_language(page, "ar")
+    expect(page.locator("details.language-menu summary")).to_contain_text("العربية")
