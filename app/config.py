@@ -19,7 +19,19 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # no time limits on forms (WCAG 2.2.1)
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
-    LANGUAGES = {"nl": "Nederlands", "en": "English"}
+    # The languages residents can choose, each named in itself (no flags). Staff screens
+    # offer only STAFF_LANGUAGES.
+    LANGUAGES = {
+        "nl": "Nederlands",
+        "en": "English",
+        "ar": "العربية",
+        "fa": "دری / فارسی",
+        "tr": "Türkçe",
+        "pl": "Polski",
+        "uk": "Українська",
+        "ti": "ትግርኛ",
+    }
+    STAFF_LANGUAGES = ("nl", "en")
     TIMEZONE = "Europe/Amsterdam"
     LANGUAGE_COOKIE = "spreekuur_lang"
     NETWORK_NAME = "Spreekuur"

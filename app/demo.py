@@ -147,6 +147,7 @@ def load(today: date | None = None) -> list[tuple[str, str, str, str]]:
         "Onafhankelijke cliëntondersteuning: iemand die met u meegaat naar gesprekken "
         "met de gemeente over zorg of werk.",
         "Aanmelden met toestemming van de inwoner; wij nemen binnen drie werkdagen contact op.",
+        website="https://www.onafhankelijkeclientondersteuningstichtsevecht.example.org/aanmelden",
     )
 
     def place(owner, name, street, postcode, city, accessibility="") -> Location:

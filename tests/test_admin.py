@@ -206,3 +206,25 @@ def test_org_admin_edits_own_organisation_profile_but_not_its_kind(
     db.session.refresh(partner)
     assert partner.description == "Hulp bij schulden"
     assert partner.kind is OrganisationKind.PARTNER
+
+
+def test_account_list_links_only_to_accounts_the_reader_may_edit(
+    client, make_user, make_org, login
+):
+    """An organisation admin sees the accounts of their organisation; the coordinator's
+    account among them is listed without a link to a form that would answer 403."""
+    from app.permissions import Action, can
+
+    library = make_org(name="Bibliotheek")
+    admin = make_user(Role.ORG_ADMIN, library, name="Ada Admin")
+    staff = make_user(Role.STAFF, library, name="Sam Staff")
+    coordinator = make_user(Role.COORDINATOR, library, name="Cora Coordinator")
+    login(admin)
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert coordinator.name in page and f'href="/admin/users/{coordinator.id}/edit"' not in page
+    for user in (admin, staff, coordinator):
+        edit = f'href="/admin/users/{user.id}/edit"'
+        assert (edit in page) == can(admin, Action.MANAGE, user), user.name
+        status = client.get(f"/admin/users/{user.id}/edit").status_code
+        assert (edit in page) == (status == 200), (user.name, status)
+    assert f'href="/admin/users/{staff.id}/edit"' in page

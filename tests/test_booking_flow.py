@@ -118,10 +118,13 @@ def test_hours_list_filters_by_topic_place_and_organisation(en, series, make_ser
 
 
 def test_htmx_filter_returns_only_the_results(en, series):
-    """Active search swaps just the results section, and the page URL is a real page."""
+    """Active search swaps just the results section (the heading that names the topic, the
+    line that sums up the choice and the count out of band), and the page URL is a real page."""
     response = en.get("/spreekuren?onderwerp=geldzaken", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
-    assert html.lstrip().startswith('<p id="result-count"')
+    assert html.lstrip().startswith('<h1 id="hours-title" hx-swap-oob="true">Help with Money')
+    assert '<span id="filter-summary" class="filter-summary" hx-swap-oob="true">' in html
+    assert '<p id="result-count" class="result-count" role="status" hx-swap-oob="true">' in html
     assert 'hx-swap-oob="true"' in html and "help sessions found in the coming four weeks." in html
     assert '<section id="results"' in html
     assert "<html" not in html and "Hulp bij geldzaken" in html
@@ -175,7 +178,7 @@ def test_full_slots_are_not_offered_and_full_hours_show_alternatives(
 
 
 def test_resident_books_and_sees_code_link_card_and_calendar(en, series):
-    """Booking leads to the appointment page with the code and a secret link to keep."""
+    """Booking leads to a success page with the code boxed; the card carries the code."""
     response = book_via_form(en, series, tomorrow_at(14))
     assert response.status_code == 303
     assert response.headers["Location"] == "/afspraak/mijn"
@@ -183,7 +186,7 @@ def test_resident_books_and_sees_code_link_card_and_calendar(en, series):
     booking = db.session.scalar(sa.select(Booking))
     assert "Your appointment is made" in page
     assert booking.display_code in page
-    assert "/afspraak/link/" in page
+    assert '<p class="code code-box"><bdi dir="ltr">' + booking.display_code in page
     assert "Print appointment card" in page
 
     card = en.get("/afspraak/mijn/kaart").get_data(as_text=True)
@@ -196,11 +199,34 @@ def test_resident_books_and_sees_code_link_card_and_calendar(en, series):
     assert event.decoded("dtstart").astimezone(UTC) == tomorrow_at(14)
 
 
-def test_the_secret_link_is_shown_once(en, series):
-    """The link appears right after booking, not on later visits."""
+def _qr_path(svg: str) -> str:
+    return svg.split(' d="', 1)[1].split('"', 1)[0]
+
+
+def test_the_card_carries_a_qr_code_to_the_appointment_instead_of_a_long_link(en, series, app):
+    """No long link to copy by hand: the card's QR code opens the appointment's own page
+    (its secret link); after finding it by code, the QR code leads to the page to find it."""
+    from app.services.notify import external_url
+    from app.web.qr import qr_svg
+
     book_via_form(en, series, tomorrow_at(14))
-    assert "/afspraak/link/" in en.get("/afspraak/mijn").get_data(as_text=True)
     assert "/afspraak/link/" not in en.get("/afspraak/mijn").get_data(as_text=True)
+    with en.session_transaction() as session:
+        token = session["appointment_link"]
+    card = en.get("/afspraak/mijn/kaart").get_data(as_text=True)
+    with app.test_request_context():
+        to_appointment = _qr_path(qr_svg(external_url("booking.open_link", token=token), "x"))
+        to_find = _qr_path(qr_svg(external_url("booking.find"), "x"))
+    assert 'role="img" aria-label="QR code: scan it to open your appointment' in card
+    assert to_appointment in card and " style=" not in card
+    assert en.get(f"/afspraak/link/{token}").status_code == 303
+
+    booking = db.session.scalar(sa.select(Booking))
+    other = app.test_client()
+    other.post("/taal", data={"language": "en", "next": "/"})
+    other.post("/afspraak", data={"code": booking.display_code, "phone_or_name": "Fatima"})
+    card = other.get("/afspraak/mijn/kaart").get_data(as_text=True)
+    assert to_find in card and to_appointment not in card
 
 
 def test_booking_with_email_queues_a_confirmation_with_calendar(en, series):

@@ -132,7 +132,7 @@ def test_a_development_app_without_public_url_links_to_the_development_server(da
         assert "http://127.0.0.1:5000/afspraak/link/" in body
         card = client.get("/afspraak/mijn/kaart", headers=evil).text
         assert EVIL not in card
-        assert "127.0.0.1:5000/afspraak " in card
+        assert '<bdi dir="ltr">127.0.0.1:5000/afspraak</bdi> ' in card
 
 
 # Starting in production ------------------------------------------------------------------------

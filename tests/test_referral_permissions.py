@@ -218,8 +218,10 @@ TABLE = [
     ("book", U, 404, 404, 404, 404),
     ("book", A, D, D, D, D),
     # Counts for the coordinator; the log for admins of the two sides; profiles for admins.
+    # The log links to a referral only for a reader who may open it.
     ("counts", ALL, Y, 403, 403, 403),
-    ("audit", (S, R, A), Y, Y, 403, 403),
+    ("audit", (S, R), N, Y, 403, 403),
+    ("audit", A, Y, Y, 403, 403),
     ("audit", U, N, N, 403, 403),
     ("profile", ALL, N, N, 403, 403),
     # Writing: to any other organisation, never to one's own.

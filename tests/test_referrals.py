@@ -702,3 +702,31 @@ def test_coordinator_sees_counts_not_contents(
     counts = en.get("/portal/referrals/counts").get_data(as_text=True)
     assert partner.name in counts and RESIDENT not in counts
     assert en.get(f"/portal/referrals/{referral.id}").status_code == 404
+
+
+def test_the_audit_log_speaks_in_words_and_links_only_to_what_the_reader_may_open(
+    client_for, make_user, librarian, library, partner, topic
+):
+    """Details are words (a status change names both statuses; a print names what was
+    printed), and a referral is a link only for a reader who may open it: the coordinator,
+    who reads the log but sees no referral's contents, gets no link that would lead to 404."""
+    from app.services import referrals as referral_service
+
+    referral = write_warm(librarian, partner, topic)
+    referral_service.record_print(referral, librarian, "slip")
+    db.session.commit()
+    link = f'href="/portal/referrals/{referral.id}"'
+
+    admin = client_for(make_user(Role.ORG_ADMIN, library))
+    admin.post("/taal", data={"language": "en", "next": "/"})
+    log = admin.get("/portal/referrals/audit").get_data(as_text=True)
+    assert link in log
+    assert "Warm handover" in log and "Signposting slip" in log
+    assert ">warm<" not in log and ">slip<" not in log
+
+    coordinator = client_for(make_user(Role.COORDINATOR, library))
+    response = coordinator.get("/portal/referrals/audit")
+    assert response.status_code == 200
+    log = response.get_data(as_text=True)
+    assert f"{referral.id}" in log and link not in log
+    assert coordinator.get(f"/portal/referrals/{referral.id}").status_code == 404

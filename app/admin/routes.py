@@ -27,6 +27,7 @@ from app.permissions import (
 from app.portal.series_form import apply_domain_error
 from app.services import DomainError, accounts, directory
 from app.web.htmx import redirect_to, render
+from app.web.icons import ICON_LABELS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -175,7 +176,9 @@ def topic_edit(topic_id: int | None = None):
     else:
         authorize(current_user, Action.MANAGE, topic)
     form = TopicForm(obj=topic)
-    form.icon.choices = [SelectChoice(name) for name in directory.TOPIC_ICONS]
+    form.icon.choices = [
+        SelectChoice(name, str(ICON_LABELS[name])) for name in directory.TOPIC_ICONS
+    ]
     if form.validate_on_submit():
         values = {k: v for k, v in form.data.items() if k != "csrf_token"}
         try:
@@ -233,7 +236,10 @@ def users():
     query = (
         visible_users(current_user).join(User.organisation).order_by(Organisation.name, User.name)
     )
-    return render("admin/users.html", users=db.session.scalars(query).all())
+    users = db.session.scalars(query).all()
+    # Link only to the accounts the reader may edit.
+    editable = {user.id for user in users if can(current_user, Action.MANAGE, user)}
+    return render("admin/users.html", users=users, editable=editable)
 
 
 def _user_form(user: User | None) -> UserForm:

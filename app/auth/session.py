@@ -6,6 +6,7 @@ those cookies stops working at once.
 """
 
 from flask import Flask, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from app.extensions import login_manager
@@ -18,6 +19,9 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
+    # Translated when flashed (a lazy text cannot be stored in the session as it is).
+    login_manager.login_message = _l("Please log in to access this page.")
+    login_manager.localize_callback = str
     app.before_request(_see_login_session)
 
 

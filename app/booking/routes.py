@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from app import clock
 from app.booking.forms import ActionForm, BookingForm, FindForm
 from app.extensions import db
-from app.i18n import current_language
+from app.i18n import current_language, resident_language
 from app.models import Booking, BookingStatus, ConsultationHours
 from app.portal.series_form import apply_domain_error
 from app.services import DomainError, finder, mail, notify
@@ -29,6 +29,9 @@ from app.web.security import personal
 bp = Blueprint("booking", __name__)
 
 SESSION_KEY = "appointment"
+# The secret link's token, while this browser was given it (booked or moved here, or opened
+# the link): the appointment card's QR code leads to it.
+LINK_KEY = "appointment_link"
 
 
 def _published_series(series_id: int) -> ConsultationHours:
@@ -38,8 +41,12 @@ def _published_series(series_id: int) -> ConsultationHours:
     return series
 
 
-def _grant(booking: Booking) -> None:
+def _grant(booking: Booking, token: str | None = None) -> None:
     session[SESSION_KEY] = {"id": booking.id, "v": booking.version}
+    if token:
+        session[LINK_KEY] = token
+    else:
+        session.pop(LINK_KEY, None)
 
 
 def _granted_booking() -> Booking:
@@ -66,7 +73,7 @@ def book(series_id: int):
         return _taken(series, _("This time can no longer be booked. Please choose another time."))
     form = BookingForm()
     if request.method == "GET":
-        form.language.data = current_language()
+        form.language.data = resident_language(current_language())
     status = 200
     refusal = None
     if form.validate_on_submit():
@@ -85,7 +92,7 @@ def book(series_id: int):
             notify.booking_confirmed(booking, token)
             db.session.commit()
             mail.send_after_response()
-            _grant(booking)
+            _grant(booking, token)
             session["new_link"] = token
             session["just_booked"] = True
             return redirect_to(url_for("booking.manage"))
@@ -131,7 +138,7 @@ def open_link(token: str):
     booking = booking_service.find_by_token(token)
     if booking is None or booking.personal_data_erased_at:
         return render("booking/link_invalid.html", status=404, form=FindForm())
-    _grant(booking)
+    _grant(booking, token)
     return redirect(url_for("booking.manage"), code=303)
 
 
@@ -190,7 +197,7 @@ def manage():
 def card():
     """The printable appointment card."""
     booking = _granted_booking()
-    return render("booking/card.html", booking=booking)
+    return render("booking/card.html", booking=booking, link_token=session.get(LINK_KEY))
 
 
 @bp.route("/afspraak/mijn/agenda.ics")
@@ -221,7 +228,7 @@ def cancel():
         notify.booking_cancelled(booking)
         db.session.commit()
         mail.send_after_response()
-        _grant(booking)
+        _grant(booking, session.get(LINK_KEY))
         flash(_("Your appointment is cancelled."), "success")
         return redirect_to(url_for("booking.manage"))
     return render("booking/cancel.html", booking=booking, form=form)
@@ -254,7 +261,7 @@ def move():
             notify.booking_moved(booking, token)
             db.session.commit()
             mail.send_after_response()
-            _grant(booking)
+            _grant(booking, token)
             session["new_link"] = token
             flash(_("Your appointment has a new time."), "success")
             return redirect_to(url_for("booking.manage"))

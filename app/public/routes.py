@@ -170,3 +170,9 @@ def set_language():
             secure=request.is_secure,
         )
     return response
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """The site's icon where browsers look for it without a link."""
+    return current_app.send_static_file("favicon.ico")

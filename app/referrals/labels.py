@@ -94,6 +94,45 @@ def in_local_time(value: datetime) -> datetime:
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
 
 
+PRINTED = {"card": _l("Appointment card"), "slip": _l("Signposting slip")}
+VIEWED = {"course list": _l("On the course list")}
+
+
+def audit_detail(entry) -> str:
+    """An audit entry's detail in words (it is stored as a short code: a status, a time)."""
+    from flask_babel import gettext as _
+
+    from app.web.filters import format_short_date
+
+    detail = entry.detail or ""
+    try:
+        match entry.action:
+            case AuditAction.CREATE:
+                return str(REFERRAL_KIND[ReferralKind(detail)])
+            case AuditAction.ENROL:
+                return str(ENROLMENT_STATUS[EnrolmentStatus(detail)])
+            case AuditAction.STATUS:
+                old, new = (ReferralStatus(part.strip()) for part in detail.split(">"))
+                return _(
+                    "From %(old)s to %(new)s", old=REFERRAL_STATUS[old], new=REFERRAL_STATUS[new]
+                )
+            case AuditAction.PRINT:
+                return str(PRINTED[detail])
+            case AuditAction.VIEW if detail:
+                return str(VIEWED[detail])
+            case AuditAction.BOOK:
+                moment = in_local_time(datetime.fromisoformat(detail))
+                return f"{format_short_date(moment.date())} {moment.strftime('%H:%M')}"
+            case AuditAction.ERASE:
+                days = int("".join(c for c in detail if c.isdigit()))
+                if "open" in detail:
+                    return _("No change for %(days)s days", days=days)
+                return _("%(days)s days after it was closed", days=days)
+    except (KeyError, ValueError):
+        pass
+    return detail
+
+
 def register(bp: Blueprint) -> None:
     """Make the labels template filters of the whole app."""
     for name, mapping in {
@@ -109,3 +148,4 @@ def register(bp: Blueprint) -> None:
         bp.add_app_template_filter(lambda value, m=mapping: m[value], name)
     bp.add_app_template_filter(lambda code: LANGUAGE_NAMES.get(code, code), "language_name")
     bp.add_app_template_filter(in_local_time, "in_local_time")
+    bp.add_app_template_filter(audit_detail, "audit_detail")

@@ -44,7 +44,7 @@ from app.models import (
     Topic,
     Urgency,
 )
-from app.permissions import Action, authorize, can, require
+from app.permissions import Action, authorize, can, require, visible_referrals
 from app.portal.series_form import apply_domain_error
 from app.referrals import labels
 from app.referrals.forms import (
@@ -587,11 +587,22 @@ def audit_log():
     ).all()
     if page > 1 and not entries:
         abort(404)  # after the last page
+    has_more = len(entries) > AUDIT_PAGE
+    entries = entries[:AUDIT_PAGE]
+    # Link only to the referrals the reader may open (the one visibility rule).
+    openable = set(
+        db.session.scalars(
+            visible_referrals(current_user)
+            .where(Referral.id.in_({e.referral_id for e in entries}))
+            .with_only_columns(Referral.id)
+        )
+    )
     return render(
         "referrals/audit.html",
-        entries=entries[:AUDIT_PAGE],
+        entries=entries,
+        openable=openable,
         page=page,
-        has_more=len(entries) > AUDIT_PAGE,
+        has_more=has_more,
     )
 
 

@@ -8,6 +8,7 @@ from flask_babel import format_date
 from app import labels
 from app.i18n import current_language
 from app.web.icons import icon
+from app.web.qr import card_qr
 
 
 def format_day(value: date | datetime) -> str:
@@ -41,7 +42,9 @@ def local_moment(value: datetime) -> str:
 
 
 def topic_name(topic) -> str:
-    return topic.name(current_language())
+    """The topic's Dutch name on Dutch pages; its English one in every other language (the
+    pages of a language awaiting translation show the English source text too)."""
+    return topic.name("nl" if current_language() == "nl" else "en")
 
 
 def weekdays_label(series) -> str:
@@ -92,3 +95,4 @@ def register(app: Flask) -> None:
         app.add_template_filter(lambda value, m=mapping: m[value], name)
     app.add_template_global(labels.MONTH_WEEKS, "month_week_labels")
     app.add_template_global(icon, "icon")
+    app.add_template_global(card_qr, "card_qr")

@@ -1,5 +1,6 @@
 """Topic icons as inline SVG: always shown next to their text, never alone (aria-hidden)."""
 
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 _PATHS = {
@@ -34,12 +35,44 @@ _PATHS = {
     '<circle cx="12" cy="17" r="0.5"/>',
 }
 
+# What each topic icon shows, in words (the coordinator chooses a topic's icon by these).
+ICON_LABELS = {
+    "id-card": _l("Identity card"),
+    "tax": _l("Tax letter"),
+    "benefits": _l("Hand with a coin"),
+    "work": _l("Briefcase"),
+    "pension": _l("Hourglass"),
+    "study": _l("Graduation cap"),
+    "health": _l("Heart"),
+    "town-hall": _l("Town hall"),
+    "money": _l("Euro coin"),
+    "computer": _l("Laptop"),
+    "language": _l("Speech bubble"),
+    "help": _l("Question mark"),
+}
+
+# Icons of the interface itself, not offered for topics.
+_INTERFACE_PATHS = {
+    # A globe: the language switch (never a flag).
+    "globe": '<circle cx="12" cy="12" r="10"/><path d="M2 12h20"/>'
+    '<path d="M12 2a15 15 0 0 1 0 20a15 15 0 0 1 0-20z"/>',
+    # Three lines: the folded menu.
+    "menu": '<path d="M3 6h18M3 12h18M3 18h18"/>',
+    # An arrow pointing forward (mirrored in right-to-left pages).
+    "arrow": '<path d="M4 12h15M13 6l6 6-6 6"/>',
+    # A tick: done, made.
+    "check": '<path d="M4 12.5l5 5L20 6.5"/>',
+}
+# Icons that point: mirrored in right-to-left pages (app.css, .icon-pointing).
+_POINTING = {"arrow"}
+
 
 def icon(name: str, size: int = 32) -> Markup:
     """The SVG of an icon (the question mark for an unknown name), hidden from screen readers."""
-    paths = _PATHS.get(name, _PATHS["help"])
+    paths = _PATHS.get(name) or _INTERFACE_PATHS.get(name) or _PATHS["help"]
+    css = "icon icon-pointing" if name in _POINTING else "icon"
     return Markup(
-        f'<svg class="icon" width="{size}" height="{size}" viewBox="0 0 24 24" fill="none" '
+        f'<svg class="{css}" width="{size}" height="{size}" viewBox="0 0 24 24" fill="none" '
         'stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" '
         f'aria-hidden="true" focusable="false">{paths}</svg>'
     )

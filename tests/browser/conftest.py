@@ -295,6 +295,24 @@ def log_in(check_accessible) -> Callable[[Page, User], None]:
     return do_log_in
 
 
+def tap(page: Page, target) -> None:
+    """Tap where the target is shown, whatever element takes the tap there (a card whose
+    link covers it takes taps on its visible action)."""
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    assert box is not None, "nothing to tap"
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def staff_menu(page: Page):
+    """The staff menu, opened where it is folded (on a phone)."""
+    menu = page.get_by_role("navigation", name="Staff menu")
+    folded = menu.locator("details.staff-menu:not([open]) > summary")
+    if folded.is_visible():
+        folded.click()
+    return menu
+
+
 def english_day(day: date) -> str:
     """A date as the English pages write it, e.g. 'Thursday 4 December 2025'."""
     return format_date(day, "EEEE d MMMM y", locale="en")

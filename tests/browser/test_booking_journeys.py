@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import Booking, BookingStatus, SeriesStatus
 from app.services import booking as booking_service
 from app.services.booking import ResidentDetails
+from tests.browser.conftest import tap
 
 pytestmark = pytest.mark.browser
 
@@ -119,8 +120,10 @@ def test_resident_books_prints_moves_and_cancels(
     topics = page.get_by_role("region", name="What do you need help with?")
     topics.get_by_role("link", name="Taxes", exact=True).click()
 
-    # The help sessions on taxes, in both places; the DigiD help is not among them.
-    expect(heading(page)).to_have_text("Help sessions")
+    # The help sessions on taxes, in both places; the DigiD help is not among them. The
+    # heading names the topic; the filters are folded into one line that says the choice.
+    expect(heading(page)).to_have_text("Help with Taxes")
+    expect(page.locator("#filter-summary")).to_have_text("Taxes")
     expect(page).to_have_url("/spreekuren?onderwerp=taxes")
     count = page.get_by_role("status")
     results = page.get_by_role("region", name="Results")
@@ -131,15 +134,19 @@ def test_resident_books_prints_moves_and_cancels(
     expect(page.get_by_label("What do you need help with?")).to_have_value("taxes")
     check_page(page)
 
-    # Only Maarssen: with htmx the results follow the choice at once; without, "Show".
+    # Only Maarssen: the line opens the filters; with htmx the results follow the choice at
+    # once; without, "Show".
     if js:
         mark_page(page)
+    page.get_by_text("Change choice").click()
     page.get_by_label("Where?").select_option("Maarssen")
     if not js:
         page.get_by_role("button", name="Show").click()
     expect(count).to_have_text("4 help sessions found in the coming four weeks.")
     expect(results.get_by_role("link", name=ELSEWHERE)).to_have_count(0)
     expect(page).to_have_url("/spreekuren?onderwerp=taxes&plaats=Maarssen&organisatie=")
+    expect(heading(page)).to_have_text("Help with Taxes in Maarssen")
+    expect(page.locator("#filter-summary")).to_have_text("Taxes · Maarssen")
     if js:
         expect_same_page(page)
     first_day = results.get_by_role("region", name=day_text(day))
@@ -147,10 +154,12 @@ def test_resident_books_prints_moves_and_cancels(
         ["14:00–16:00 Help with tax returns Humanitas Stichtse Vecht"]
     )
     expect(first_day).to_contain_text("4 free appointment times")
+    expect(first_day).to_contain_text("Choose a time")
     check_page(page)
 
-    # The hours' own page: where, what to bring, and free times saying day, date and time.
-    first_day.get_by_role("link", name=TITLE).click()
+    # The hours' own page: the free times first (saying day, date and time), then where and
+    # what to bring. The whole card is the target: a tap on its action opens the page.
+    tap(page, first_day.get_by_text("Choose a time"))
     expect(heading(page)).to_have_text(TITLE)
     expect(page.get_by_text(BRING)).to_be_visible()
     expect(page.get_by_text("Binnenweg 1")).to_be_visible()
@@ -178,17 +187,18 @@ def test_resident_books_prints_moves_and_cancels(
     page.get_by_label("Your first name or initials").fill("Fatima")
     page.get_by_label("Phone number (not required)").fill("06 12345678")
     page.get_by_label("Which language do you prefer?").select_option(label="English")
-    page.get_by_role("button", name="Make the appointment").click()
+    page.get_by_role("button", name="Make the appointment").first.click()
 
-    # The appointment: the code to keep, and what to do next.
+    # A success panel: the code large and boxed, the card and the calendar first.
     expect(heading(page)).to_have_text("Your appointment is made")
     expect(page).to_have_url("/afspraak/mijn")
     booking = only_booking()
     code = booking.display_code
     assert booking.name == "Fatima" and booking.language == "en"
     expect(page.locator("dd.code")).to_have_text(code)
+    expect(page.locator(".success-panel .code-box")).to_have_text(code)
     expect_when(page, f"{day_text(day)} 14:00–14:30")
-    expect(page.get_by_role("heading", name="Keep this")).to_be_visible()
+    expect(page.get_by_text("/afspraak/link/")).to_have_count(0)
     check_page(page)
 
     # The card: big date, time and code; printed without the page's controls.
@@ -200,6 +210,9 @@ def test_resident_books_prints_moves_and_cancels(
     expect(card.locator(".card-time")).to_have_text("14:00–14:30")
     expect(card.locator(".card-code")).to_have_text(code)
     expect(card).to_contain_text(BRING)
+    expect(
+        card.get_by_role("img", name="QR code: scan it to open your appointment on your phone.")
+    ).to_be_visible()
     for part, at_least in ((".card-date", 28), (".card-time", 32), (".card-code", 28)):
         size = card.locator(part).evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
         assert size >= at_least, f"{part} is {size}px, want at least {at_least}px"
@@ -327,7 +340,7 @@ def test_a_bsn_in_the_question_is_refused_and_nothing_is_booked(
     if js:
         mark_page(page)
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
-        page.get_by_role("button", name="Make the appointment").click()
+        page.get_by_role("button", name="Make the appointment").first.click()
     assert answer.value.status == 422
 
     message = (
@@ -354,7 +367,7 @@ def test_a_bsn_in_the_question_is_refused_and_nothing_is_booked(
     summary.get_by_role("link").click()
     expect(question).to_be_focused()
     question.fill("Can you help with my tax return?")
-    page.get_by_role("button", name="Make the appointment").click()
+    page.get_by_role("button", name="Make the appointment").first.click()
     expect(heading(page)).to_have_text("Your appointment is made")
     expect_when(page, f"{day_text(day)} 14:30–15:00")
     check_page(page)

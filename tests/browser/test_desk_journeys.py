@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from app import clock
 from app.extensions import db
 from app.models import BookedVia, Booking, BookingStatus, Role, SeriesStatus
+from tests.browser.conftest import staff_menu
 
 pytestmark = pytest.mark.browser
 
@@ -58,10 +59,6 @@ def expect_same_page(page: Page) -> None:
 
 def heading(page: Page):
     return page.get_by_role("heading", level=1)
-
-
-def staff_menu(page: Page):
-    return page.get_by_role("navigation", name="Staff menu")
 
 
 def test_volunteer_books_at_the_desk_and_partner_staff_mark_that_the_resident_came(

@@ -18,6 +18,7 @@ from app.models import FeedBookings, FeedKind, SeriesStatus, Topic
 from app.services import booking as booking_service
 from app.services import feeds
 from app.services.booking import ResidentDetails
+from tests.browser.conftest import staff_menu
 
 pytestmark = pytest.mark.browser
 
@@ -114,9 +115,7 @@ def test_staff_member_makes_a_location_feed_and_sees_its_address_once(
     Apple Calendar. The address gives the calendar; after a reload it is shown no more."""
     page = any_page
     log_in(page, partner_staff)
-    page.get_by_role("navigation", name="Staff menu").get_by_role(
-        "link", name="Calendar feeds"
-    ).click()
+    staff_menu(page).get_by_role("link", name="Calendar feeds").click()
     expect(heading(page)).to_have_text("Calendar feeds")
     expect(page.get_by_text("You have no calendar feeds yet.")).to_be_visible()
     check_page(page)

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from app import clock
 from app.extensions import db
 from app.models import Channel, Duration, HowHelped, RegisteredQuestion, Registration
+from tests.browser.conftest import staff_menu
 
 pytestmark = pytest.mark.browser
 A4 = {"width": 794, "height": 1123}
@@ -82,7 +83,7 @@ def test_figures_page_period_downloads_and_printed_report(
     page = pages.open(js=js, viewport=viewport)
     log_in(page, library_admin)
 
-    page.get_by_role("navigation", name="Staff menu").get_by_role("link", name="Figures").click()
+    staff_menu(page).get_by_role("link", name="Figures").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Figures: Bibliotheek Stichtse Vecht")
     expect(total(page, "Contacts")).to_have_text("3")

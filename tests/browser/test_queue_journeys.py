@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from app.extensions import db
 from app.models import Channel, Duration, HowHelped, Registration, Role, VisitStatus
 from app.services import visits
+from tests.browser.conftest import staff_menu
 from tests.desk_helpers import walk_in_hours
 
 pytestmark = pytest.mark.browser
@@ -61,7 +62,7 @@ def test_walk_in_is_taken_finished_and_registered_in_three_interactions(
     db.session.commit()
     page = pages.open(js=js, viewport=viewport)
     log_in(page, volunteer)
-    menu = page.get_by_role("navigation", name="Staff menu")
+    menu = staff_menu(page)
     expect(menu.get_by_role("link", name="Still to register 1")).to_be_visible()
 
     menu.get_by_role("link", name="Queue").click()
