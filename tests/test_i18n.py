@@ -4,6 +4,7 @@ translation, a switch that is remembered, staff screens in Dutch or English only
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from app.models import Role
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "app" / "translations"
 LANGUAGES = list(Defaults.LANGUAGES)
+STAFF_LANGUAGES = list(Defaults.STAFF_LANGUAGES)
 AWAITING_TRANSLATION = [code for code in LANGUAGES if code not in COMPLETE_CATALOGUES]
 
 
@@ -210,18 +212,84 @@ def test_catalogues_cover_every_message(language):
     assert template - catalog == set()
 
 
+def _translated(message) -> bool:
+    if message is None or message.fuzzy:
+        return False
+    return bool(message.string if isinstance(message.string, str) else all(message.string))
+
+
+def _resident_messages() -> set:
+    """The texts residents read, as ``babel-residents.cfg`` finds them."""
+    with tempfile.TemporaryDirectory() as folder:
+        found = Path(folder) / "residents.pot"
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "babel.messages.frontend",
+                "extract",
+                "-F",
+                "babel-residents.cfg",
+                "-k",
+                "_l",
+                "-k",
+                "lazy_gettext",
+                "--no-location",
+                "-o",
+                str(found),
+                ".",
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        with found.open("rb") as fh:
+            return {m.id for m in read_po(fh) if m.id}
+
+
+def test_the_resident_texts_are_found():
+    """The list of residents' sources finds the texts of their pages, messages and card, and
+    none of the staff screens."""
+    texts = _resident_messages()
+    assert {"Help with government websites", "You have an appointment.", "Hello %(name)s,"} <= texts
+    assert "Take the next one" not in texts
+
+
 @pytest.mark.parametrize(
     "language", [code for code in COMPLETE_CATALOGUES if code != SOURCE_LANGUAGE]
 )
 def test_complete_catalogues_are_complete(language):
-    """Every message has a translation that is not marked fuzzy, in every complete catalogue
-    (the source language, English, needs none)."""
-    missing = [
-        m.id
-        for m in _catalog(language)
-        if m.id and (m.fuzzy or not (m.string if isinstance(m.string, str) else all(m.string)))
-    ]
+    """A complete catalogue has a translation, not marked fuzzy, for every message it is
+    shown with: every message for a staff language (the source language, English, needs
+    none), every resident text for a language offered to residents only."""
+    catalog = _catalog(language)
+    if language in STAFF_LANGUAGES:
+        wanted = {m.id for m in catalog if m.id}
+    else:
+        wanted = _resident_messages()
+    missing = sorted(str(i) for i in wanted if not _translated(catalog.get(i)))
     assert missing == []
+
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translations_keep_every_placeholder(language):
+    """A translation has exactly the placeholders of its source text, in every form."""
+    wrong = []
+    for message in _catalog(language):
+        if not message.id or not message.string:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = set(PLACEHOLDER.findall(ids[-1])) | set(PLACEHOLDER.findall(ids[0]))
+        for string in filter(None, strings):
+            # A plural form for one may leave the number out ("one place" for %(n)s).
+            have = set(PLACEHOLDER.findall(string))
+            if not have <= wanted or (wanted - have) - {"n", "num", "count"}:
+                wrong.append((ids[0], string))
+    assert wrong == []
 
 
 def test_portal_pages_are_dutch_or_english_for_a_staff_member_who_chose_arabic(
