@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from app import clock
 from app.extensions import db
 from app.i18n import interface_language
-from app.models import ConsultationHours, SeriesStatus, User
+from app.models import ConsultationHours, Enrolment, EnrolmentStatus, SeriesStatus, User
 from app.models.booking import BookedVia, Booking, BookingStatus
 from app.services import DomainError, visits
 from app.services.schedule import Occurrence, Slot, expand, occurrences
@@ -277,6 +277,16 @@ def cancel(
     booking.cancelled_at = clock.now()
     booking.version += 1
     db.session.flush()
+    # A course's intake cancelled: the course's participant needs another (the desk plans it).
+    db.session.execute(
+        sa.update(Enrolment)
+        .where(
+            Enrolment.intake_booking_id == booking.id,
+            Enrolment.status == EnrolmentStatus.PARTICIPANT,
+        )
+        .values(intake_to_plan=True)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def move(

@@ -12,8 +12,9 @@ from playwright.sync_api import Page, expect
 from app import clock
 from app.extensions import db
 from app.models import Course, Enrolment, EnrolmentStatus
-from app.services import courses, mail
-from app.services.courses import CourseData, SignUp
+from app.services import course_signups, courses, mail
+from app.services.course_signups import SignUp
+from app.services.courses import CourseData
 
 pytestmark = pytest.mark.browser
 
@@ -154,8 +155,8 @@ def test_a_waiting_resident_gets_the_freed_place(
     resident_page, js, pages, viewport, course, check_page, smtp_server
 ):
     page = resident_page
-    first = courses.sign_up(course, SignUp(name="Ans"))
-    courses.sign_up(course, SignUp(name="Bert"))
+    first = course_signups.sign_up(course, SignUp(name="Ans"))
+    course_signups.sign_up(course, SignUp(name="Bert"))
     db.session.commit()
 
     # The course is full: the second resident goes on the waiting list.
