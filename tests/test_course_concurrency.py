@@ -129,7 +129,9 @@ def test_sign_offs_and_sign_ups_at_once_keep_the_queue_order(app, course):
     4 who waited longest, never to a newcomer; the queue stays one order without gaps."""
     course_id = course.id
     first = [course_signups.sign_up(course, SignUp(name=f"Eerst {n}")).enrolment for n in range(4)]
-    earlier = [course_signups.sign_up(course, SignUp(name=f"Wacht {n}")).enrolment for n in range(6)]
+    earlier = [
+        course_signups.sign_up(course, SignUp(name=f"Wacht {n}")).enrolment for n in range(6)
+    ]
     db.session.commit()
     first_ids = [e.id for e in first]
     earlier_ids = [e.id for e in earlier]
@@ -138,7 +140,9 @@ def test_sign_offs_and_sign_ups_at_once_keep_the_queue_order(app, course):
         return lambda: course_signups.cancel(db.session.get(Enrolment, enrolment_id))
 
     def newcomer(n: int):
-        return lambda: course_signups.sign_up(db.session.get(Course, course_id), SignUp(name=f"Nieuw {n}"))
+        return lambda: course_signups.sign_up(
+            db.session.get(Course, course_id), SignUp(name=f"Nieuw {n}")
+        )
 
     _run_at_once(app, [sign_off(i) for i in first_ids] + [newcomer(n) for n in range(6)])
 

@@ -755,7 +755,8 @@ def test_the_desk_finds_a_sign_up_by_code_and_signs_the_resident_off(
     login(make_user(Role.VOLUNTEER, organisation=elsewhere))
     assert client.get(f"/portal/desk/cursussen/aanmelding/{ans.id}").status_code == 404
     wrong = client.post(
-        "/portal/desk/cursussen/zoeken", data={"code": ans.code, "phone_or_name": "Bert"},
+        "/portal/desk/cursussen/zoeken",
+        data={"code": ans.code, "phone_or_name": "Bert"},
         headers=EN,
     )
     assert wrong.status_code == 422 and "There is no sign-up with this code" in text(wrong)
@@ -813,8 +814,12 @@ def test_the_place_mail_of_a_referred_resident_goes_with_their_consent(
     course = make_course(capacity=1)
     first = sign_up(course, "Ans")
     referral = write_warm(
-        make_user(Role.STAFF), library, make_topic(), course=course,
-        resident_name="Ria Distinct", email="ria.distinct@example.org",
+        make_user(Role.STAFF),
+        library,
+        make_topic(),
+        course=course,
+        resident_name="Ria Distinct",
+        email="ria.distinct@example.org",
     )
     db.session.execute(sa.delete(OutboxMessage))
     course_signups.cancel(first)
@@ -831,9 +836,7 @@ def test_the_place_mail_of_a_referred_resident_goes_with_their_consent(
     assert not any("ria.distinct" in m.recipient or "Ria" in m.body for m in left)
 
 
-def test_a_signed_off_sign_up_is_erased_the_night_after_its_receipt(
-    app, make_course, smtp_server
-):
+def test_a_signed_off_sign_up_is_erased_the_night_after_its_receipt(app, make_course, smtp_server):
     """Signed off: the name, phone and address stay until the receipt is sent, and go at the
     next retention run, with the mail; not 30 days after the course."""
     course = make_course()
@@ -859,8 +862,8 @@ def test_a_signed_off_sign_up_is_erased_the_night_after_its_receipt(
 
 def test_the_intake_time_is_in_the_course_mail_and_no_second_mail(intake_course):
     signed_up = course_signups.sign_up(
-        intake_course, SignUp(name="Fatima", email="f@example.org", language="en",
-                              intake_start=intake_at(2))
+        intake_course,
+        SignUp(name="Fatima", email="f@example.org", language="en", intake_start=intake_at(2)),
     )
     course_messages.notify_signed_up(signed_up)
     db.session.commit()

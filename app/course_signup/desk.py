@@ -113,9 +113,7 @@ def find():
         if found is not None:
             session[FOUND_KEY] = [*session.get(FOUND_KEY, [])[-9:], found.id]
             return redirect_to(url_for(".enrolment", enrolment_id=found.id))
-        form.code.errors.append(
-            _("There is no sign-up with this code and phone number or name.")
-        )
+        form.code.errors.append(_("There is no sign-up with this code and phone number or name."))
     return render(
         "courses_public/desk_index.html",
         status=422,

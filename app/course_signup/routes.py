@@ -72,6 +72,12 @@ def course_session_times(course: Course, session) -> tuple:
     return courses.session_start(course, session), courses.session_end(course, session)
 
 
+@bp.app_template_global()
+def course_sessions_left(course: Course) -> int:
+    """How many sessions are still to come."""
+    return len(courses.coming_sessions(course))
+
+
 def _public_course(course_id: int) -> Course:
     course = db.session.get(Course, course_id)
     if not courses.is_public(course):
@@ -104,12 +110,6 @@ def course(course_id: int, slug: str | None = None):
         sessions_left=len(courses.coming_sessions(found)),
         intake_times=bool(course_signups.intake_slots(found)),
     )
-
-
-@bp.app_template_global()
-def course_sessions_left(course: Course) -> int:
-    """How many sessions are still to come."""
-    return len(courses.coming_sessions(course))
 
 
 # Signing up -----------------------------------------------------------------------------------

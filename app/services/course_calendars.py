@@ -24,6 +24,7 @@ from app.services.feeds import Freshness, Window, make_freshness
 from app.services.ical import UID_DOMAIN, CalendarEvent, write_calendar
 from app.services.notify import external_url
 
+
 def _session_event(course: Course, session: CourseSession, **overrides) -> CalendarEvent:
     location = course.location
     text = [course.description] if course.description else []
