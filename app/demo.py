@@ -529,6 +529,14 @@ def load_referrals(today: date) -> None:
         course_signups.SignUp(name="Wim", phone="06 - 3456 7890"),
         by=user("balie@bibliotheek.example.org"),
     )
+    # The course filled up; one of them signed off and Henk, who has no e-mail address, moved
+    # up from the waiting list: the desk's list says to tell him.
+    signed = [
+        course_signups.sign_up(klik_en_tik, course_signups.SignUp(name=name)).enrolment
+        for name in ("Els", "Gerrit", "Hanna")
+    ]
+    course_signups.sign_up(klik_en_tik, course_signups.SignUp(name="Henk", phone="06 - 4567 8901"))
+    course_signups.cancel(signed[0])
 
     def warm(by, to, slug, name, scope=ConsentScope.CONTACT, course=None, **extra):
         draft = ReferralDraft(
