@@ -544,7 +544,7 @@ def load_referrals(today: date) -> None:
     """Referral profiles, the library's courses and a few referrals in every state."""
     from app.models import ConsentMethod, ConsentScope, ContactMethod, ReferralKind, Urgency
     from app.models import ReferralStatus as Status
-    from app.services import courses, referrals
+    from app.services import course_signups, courses, referrals
     from app.services.referrals import ConsentAnswers, ReferralDraft
 
     def find(model, **where):
@@ -640,12 +640,20 @@ def load_referrals(today: date) -> None:
     )
     # Two residents signed up themselves, one at the desk.
     for name in ("Ans", "B.K."):
-        courses.sign_up(klik_en_tik, courses.SignUp(name=name))
-    courses.sign_up(
+        course_signups.sign_up(klik_en_tik, course_signups.SignUp(name=name))
+    course_signups.sign_up(
         klik_en_tik,
-        courses.SignUp(name="Wim", phone="06 - 3456 7890"),
+        course_signups.SignUp(name="Wim", phone="06 - 3456 7890"),
         by=user("balie@bibliotheek.example.org"),
     )
+    # The course filled up; one of them signed off and Henk, who has no e-mail address, moved
+    # up from the waiting list: the desk's list says to tell him.
+    signed = [
+        course_signups.sign_up(klik_en_tik, course_signups.SignUp(name=name)).enrolment
+        for name in ("Els", "Gerrit", "Hanna")
+    ]
+    course_signups.sign_up(klik_en_tik, course_signups.SignUp(name="Henk", phone="06 - 4567 8901"))
+    course_signups.cancel(signed[0])
 
     def warm(by, to, slug, name, scope=ConsentScope.CONTACT, course=None, **extra):
         draft = ReferralDraft(

@@ -17,6 +17,7 @@ from app.models import (
     BookingStatus,
     ConsultationHours,
     Course,
+    Enrolment,
     FeedLink,
     Location,
     Organisation,
@@ -53,6 +54,7 @@ class Action(enum.Enum):
     READ_AUDIT_LOG = "read_audit_log"  # on an Organisation: its referrals' audit log
     CREATE_COURSE = "create_course"  # on an Organisation: offer a course
     COURSE_LISTS = "course_lists"  # on a Course: see and handle its participant lists
+    COURSE_SIGN_UP = "course_sign_up"  # on an Enrolment without referral: see, print, sign off
     QUEUE = "queue"  # on a Location: its queue today (who is waiting, as far as one may see)
     ADD_VISIT = "add_visit"  # on a ConsultationHours: someone came in for these hours
     HANDLE_VISIT = "handle_visit"  # on a Visit: take, finish, left without help
@@ -116,6 +118,8 @@ def can_see(user: User, obj) -> bool:
         return user.organisation_id in (obj.organisation_id, obj.location.organisation_id)
     if isinstance(obj, Registration):
         return obj.organisation_id == user.organisation_id
+    if isinstance(obj, Enrolment):
+        return _sees_sign_up(user, obj)
     if user.role is Role.COORDINATOR:
         return True
     match obj:
@@ -142,6 +146,8 @@ def can(user: User, action: Action, obj=None) -> bool:
         return True  # every active staff member and volunteer helps residents at the desk
     if action is Action.MANAGE_BOOKING:
         return isinstance(obj, Booking)  # whoever may see a booking may handle it
+    if action is Action.COURSE_SIGN_UP:
+        return isinstance(obj, Enrolment)  # whoever may see a sign-up may act for the resident
     if action in FEED_ACTIONS:
         return _can_feed(user, action, obj)
     if action in REFERRAL_ACTIONS:
@@ -209,6 +215,32 @@ def _can_feed(user: User, action: Action, obj) -> bool:
         case Action.MANAGE_FEED:
             return isinstance(obj, FeedLink) and obj.user_id == user.id
     return False
+
+
+def _sees_sign_up(user: User, enrolment: Enrolment) -> bool:
+    """A course sign-up (made by the resident or at the desk; a referred resident's place is
+    seen through the referral) is for the organisation whose staff member made it and for
+    whoever handles the course's lists; everyone else, the coordinator too, sees counts."""
+    if enrolment.referral_id is not None:
+        return False
+    creator = enrolment.created_by
+    if creator is not None and creator.organisation_id == user.organisation_id:
+        return True
+    return _can_referral(user, Action.COURSE_LISTS, enrolment.course)
+
+
+def visible_sign_ups(user: User) -> sa.Select:
+    """The course sign-ups the user may see, by the same rule as ``can_see``."""
+    lists = (
+        sa.select(Course.id).where(Course.organisation_id == user.organisation_id)
+        if user.role in EDITOR_ROLES
+        else sa.select(Course.id).where(sa.false())
+    )
+    made_here = sa.select(User.id).where(User.organisation_id == user.organisation_id)
+    return sa.select(Enrolment).where(
+        Enrolment.referral_id.is_(None),
+        sa.or_(Enrolment.created_by_id.in_(made_here), Enrolment.course_id.in_(lists)),
+    )
 
 
 def _sees_referral(user: User, referral: Referral) -> bool:

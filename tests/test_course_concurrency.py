@@ -16,9 +16,10 @@ import sqlalchemy as sa
 
 from app import clock
 from app.extensions import db
-from app.models import Course, Enrolment, EnrolmentStatus, OrganisationKind
-from app.services import courses
-from app.services.courses import CourseData, SignUp
+from app.models import Course, Enrolment, EnrolmentStatus, OrganisationKind, OutboxMessage
+from app.services import course_signups, courses
+from app.services.course_signups import SignUp
+from app.services.courses import CourseData
 from app.transactions import writing
 
 SIGN_UPS = 20
@@ -127,17 +128,21 @@ def test_sign_offs_and_sign_ups_at_once_keep_the_queue_order(app, course):
     """All 4 participants sign off while 6 newcomers sign up: the 4 freed places go to the
     4 who waited longest, never to a newcomer; the queue stays one order without gaps."""
     course_id = course.id
-    first = [courses.sign_up(course, SignUp(name=f"Eerst {n}")).enrolment for n in range(4)]
-    earlier = [courses.sign_up(course, SignUp(name=f"Wacht {n}")).enrolment for n in range(6)]
+    first = [course_signups.sign_up(course, SignUp(name=f"Eerst {n}")).enrolment for n in range(4)]
+    earlier = [
+        course_signups.sign_up(course, SignUp(name=f"Wacht {n}")).enrolment for n in range(6)
+    ]
     db.session.commit()
     first_ids = [e.id for e in first]
     earlier_ids = [e.id for e in earlier]
 
     def sign_off(enrolment_id: int):
-        return lambda: courses.cancel(db.session.get(Enrolment, enrolment_id))
+        return lambda: course_signups.cancel(db.session.get(Enrolment, enrolment_id))
 
     def newcomer(n: int):
-        return lambda: courses.sign_up(db.session.get(Course, course_id), SignUp(name=f"Nieuw {n}"))
+        return lambda: course_signups.sign_up(
+            db.session.get(Course, course_id), SignUp(name=f"Nieuw {n}")
+        )
 
     _run_at_once(app, [sign_off(i) for i in first_ids] + [newcomer(n) for n in range(6)])
 
@@ -149,3 +154,53 @@ def test_sign_offs_and_sign_ups_at_once_keep_the_queue_order(app, course):
     ranks = [courses.queue_place(e) for e in waiting]
     assert ranks == list(range(1, 9))
     assert len({e.position for e in waiting}) == len(waiting)
+
+
+def test_two_sign_offs_at_once_send_one_receipt_and_one_place_offer(app, live_server, course):
+    """The same resident sends the sign-off form twice at the same moment (a double click, two
+    tabs): one request takes them off, the other finds them off already. One receipt to the
+    resident, one place offer to the first waiting."""
+    seated = [
+        course_signups.sign_up(course, SignUp(name=f"Eerst {n}", email=f"eerst{n}@example.org"))
+        for n in range(CAPACITY)
+    ]
+    course_signups.sign_up(course, SignUp(name="Wacht", email="wacht@example.org"))
+    db.session.execute(sa.delete(OutboxMessage))
+    db.session.commit()
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(f"{live_server.url}/cursussen/aanmelding/link/{seated[0].token}")
+    except urllib.error.HTTPError as error:
+        assert error.code == 303
+        cookie = error.headers["Set-Cookie"].split(";")[0]
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def sign_off() -> None:
+        request = urllib.request.Request(
+            f"{live_server.url}/cursussen/mijn-aanmelding/afmelden",
+            data=b"confirm=1",
+            headers={"Cookie": cookie},
+        )
+        barrier.wait()
+        try:
+            with opener.open(request, timeout=120) as response:
+                statuses.append(response.status)
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+
+    threads = [threading.Thread(target=sign_off) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+
+    assert statuses == [303, 303]
+    db.session.rollback()
+    messages = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert sorted((m.recipient, m.subject) for m in messages) == [
+        ("eerst0@example.org", "U bent afgemeld: Digisterker"),
+        ("wacht@example.org", "Er is een plaats voor u: Digisterker"),
+    ]
+    seated_now, waiting = lists(course.id)
+    assert len(seated_now) == CAPACITY and waiting == []

@@ -17,6 +17,8 @@ from flask_babel import force_locale
 from app import clock
 from app.extensions import db
 from app.models import (
+    AuditAction,
+    AuditEntry,
     BookedVia,
     Booking,
     BookingStatus,
@@ -28,10 +30,12 @@ from app.models import (
     Organisation,
     OrganisationKind,
     OutboxMessage,
+    Referral,
     Role,
 )
-from app.services import DomainError, courses, mail, retention
-from app.services.courses import CourseClosed, CourseData, IntakeTaken, SignUp
+from app.services import DomainError, course_messages, course_signups, courses, mail, retention
+from app.services.course_signups import IntakeTaken, SignUp
+from app.services.courses import CourseClosed, CourseData
 from tests.conftest import app_in_context
 from tests.referral_helpers import write_warm
 
@@ -79,7 +83,7 @@ def make_course(library, course_location):
 
 
 def sign_up(course, name="Fatima", **extra):
-    signed_up = courses.sign_up(course, SignUp(name=name, **extra))
+    signed_up = course_signups.sign_up(course, SignUp(name=name, **extra))
     db.session.commit()
     return signed_up.enrolment
 
@@ -140,7 +144,7 @@ def test_bad_details_are_refused_with_a_reason_and_nothing_is_written(
 ):
     course = make_course()
     with force_locale("en"), pytest.raises(DomainError) as refused:
-        courses.sign_up(course, details)
+        course_signups.sign_up(course, details)
     db.session.rollback()
     assert refused.value.field == field and refused.value.message.startswith(message)
     assert db.session.scalar(sa.select(sa.func.count(Enrolment.id))) == 0
@@ -154,7 +158,7 @@ def test_a_closed_or_finished_course_takes_no_sign_ups(make_course):
     db.session.commit()
     for course in (closed, past):
         with pytest.raises(CourseClosed):
-            courses.sign_up(course, SignUp(name="Jan"))
+            course_signups.sign_up(course, SignUp(name="Jan"))
         db.session.rollback()
 
 
@@ -162,23 +166,23 @@ def test_the_code_finds_the_sign_up_with_the_name_or_phone_only(make_course):
     course = make_course()
     enrolment = sign_up(course, "Fatima", phone="06-12345678")
     code = enrolment.display_code.lower()
-    assert courses.find_by_code(code, "fatima") == enrolment
-    assert courses.find_by_code(code, "06 1234 5678") == enrolment
-    assert courses.find_by_code(code, "Someone") is None
-    assert courses.find_by_code("ACDE-FH37", "Fatima") is None
+    assert course_signups.find_by_code(code, "fatima") == enrolment
+    assert course_signups.find_by_code(code, "06 1234 5678") == enrolment
+    assert course_signups.find_by_code(code, "Someone") is None
+    assert course_signups.find_by_code("ACDE-FH37", "Fatima") is None
 
 
 def test_signing_off_gives_the_place_to_the_first_waiting(make_course):
     course = make_course(capacity=1)
     first, second, third = (sign_up(course, name) for name in ("Ans", "Bert", "Cor"))
-    moved = courses.cancel(first)
+    moved = course_signups.cancel(first)
     db.session.commit()
     assert moved == [second]
     assert first.status is EnrolmentStatus.REMOVED
     assert second.status is EnrolmentStatus.PARTICIPANT and second.seat == 1
     assert courses.queue_place(third) == 1
     with pytest.raises(DomainError):
-        courses.cancel(first)
+        course_signups.cancel(first)
 
 
 def test_the_promoted_resident_gets_one_mail_in_their_language(app, make_course, smtp_server):
@@ -190,7 +194,7 @@ def test_the_promoted_resident_gets_one_mail_in_their_language(app, make_course,
     db.session.execute(sa.delete(OutboxMessage))  # the confirmations of the sign-ups
     db.session.commit()
 
-    courses.cancel(first)
+    course_signups.cancel(first)
     db.session.commit()
     assert mail.send_pending() == (1, 0)
 
@@ -221,7 +225,7 @@ def test_a_referred_resident_who_moves_up_is_mailed_without_a_code(
         language="en",
     )
     db.session.execute(sa.delete(OutboxMessage))
-    courses.cancel(first)
+    course_signups.cancel(first)
     db.session.commit()
     [message] = db.session.scalars(sa.select(OutboxMessage)).all()
     assert message.recipient == "ria@example.org"
@@ -235,7 +239,7 @@ def test_a_promoted_resident_without_an_address_gets_no_mail(app, make_course):
     first = sign_up(course, "Ans")
     sign_up(course, "Bert")
     db.session.execute(sa.delete(OutboxMessage))
-    courses.cancel(first)
+    course_signups.cancel(first)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0
 
@@ -266,7 +270,7 @@ def intake_at(days: int, hour: int = 9, minute: int = 0) -> datetime:
 
 
 def test_an_intake_time_is_booked_with_the_sign_up(intake_course):
-    free = courses.intake_slots(intake_course)
+    free = course_signups.intake_slots(intake_course)
     assert free and all(f.slot.start.date() < intake_course.first_day for f in free)
     enrolment = sign_up(intake_course, "Fatima", intake_start=intake_at(2))
     intake = enrolment.intake_booking
@@ -282,7 +286,7 @@ def test_without_an_intake_time_the_desk_plans_it(intake_course):
 def test_a_taken_intake_time_leaves_nothing_half_written(intake_course):
     sign_up(intake_course, "Ans", intake_start=intake_at(2))
     with pytest.raises(IntakeTaken):
-        courses.sign_up(intake_course, SignUp(name="Bert", intake_start=intake_at(2)))
+        course_signups.sign_up(intake_course, SignUp(name="Bert", intake_start=intake_at(2)))
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(Enrolment.id))) == 1
     assert db.session.scalar(sa.select(sa.func.count(Booking.id))) == 1
@@ -290,7 +294,7 @@ def test_a_taken_intake_time_leaves_nothing_half_written(intake_course):
 
 def test_signing_off_cancels_the_coming_intake(intake_course):
     enrolment = sign_up(intake_course, "Fatima", intake_start=intake_at(2))
-    courses.cancel(enrolment)
+    course_signups.cancel(enrolment)
     db.session.commit()
     assert enrolment.intake_booking.status is BookingStatus.CANCELLED
 
@@ -302,10 +306,10 @@ def test_sign_ups_are_erased_after_the_last_session(app, make_course, monkeypatc
     """COURSE_SIGNUP_RETENTION_DAYS after the last session the details and the mail go; the
     place on the list (as a count) stays. Referred residents' details stay with the referral."""
     course = make_course(sessions=1)
-    signed_up = courses.sign_up(
+    signed_up = course_signups.sign_up(
         course, SignUp(name="Fatima", phone="0612345678", email="f@example.org")
     )
-    courses.notify_signed_up(signed_up)  # the confirmation, with the name in it
+    course_messages.notify_signed_up(signed_up)  # the confirmation, with the name in it
     db.session.commit()
     enrolment = signed_up.enrolment
     assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 1
@@ -321,7 +325,7 @@ def test_sign_ups_are_erased_after_the_last_session(app, make_course, monkeypatc
     assert (enrolment.name, enrolment.phone, enrolment.email) == ("", "", "")
     assert enrolment.personal_data_erased_at is not None
     assert courses.counts(course) == (1, 0)
-    assert courses.find_by_code(enrolment.code, "Fatima") is None
+    assert course_signups.find_by_code(enrolment.code, "Fatima") is None
 
 
 # The public pages -------------------------------------------------------------------------------
@@ -435,15 +439,36 @@ def test_the_course_feeds_answer_304_to_a_current_copy(client, make_course):
         headers={"If-Modified-Since": response.headers["Last-Modified"]},
     )
     assert since.status_code == 304
-    all_courses = icalendar.Calendar.from_ical(client.get("/agenda/cursussen.ics").data)
-    assert len(all_courses.walk("VEVENT")) == 8
-    # A change of the course gives a new tag.
+    feed = client.get("/agenda/cursussen.ics")
+    assert len(icalendar.Calendar.from_ical(feed.data).walk("VEVENT")) == 8
+    unchanged = client.get("/agenda/cursussen.ics", headers={"If-None-Match": feed.headers["ETag"]})
+    assert unchanged.status_code == 304
+    # A session moved: a new tag for the feeds it is in, and a later Last-Modified.
     other.sessions[0].start_time = time(9, 0)
     db.session.commit()
-    changed = client.get(
-        "/agenda/cursussen.ics", headers={"If-None-Match": response.headers["ETag"]}
-    )
-    assert changed.status_code == 200
+    moved = client.get("/agenda/cursussen.ics", headers={"If-None-Match": feed.headers["ETag"]})
+    assert moved.status_code == 200
+    assert db.session.get(Course, other.id).updated_at > feed_time(feed)
+    # A course closed leaves the feed: a copy from before is stale, by tag and by date.
+    current = client.get("/agenda/cursussen.ics")
+    other = db.session.get(Course, other.id)
+    other.open_for_referrals = False
+    other.updated_at = feed_time(current) + timedelta(minutes=5)
+    db.session.commit()
+    for headers in (
+        {"If-None-Match": current.headers["ETag"]},
+        {"If-Modified-Since": current.headers["Last-Modified"]},
+    ):
+        closed = client.get("/agenda/cursussen.ics", headers=headers)
+        assert closed.status_code == 200
+        assert len(icalendar.Calendar.from_ical(closed.data).walk("VEVENT")) == 4
+
+
+def feed_time(response) -> datetime:
+    """The feed's Last-Modified as an instant."""
+    from email.utils import parsedate_to_datetime
+
+    return parsedate_to_datetime(response.headers["Last-Modified"])
 
 
 # Signing up on the site -------------------------------------------------------------------------
@@ -479,7 +504,7 @@ def test_sign_up_look_up_print_and_sign_off_on_the_site(app, make_course):
     )
     assert found.status_code == 303
 
-    courses.cancel(waiting)  # Bert signs off: Fatima moves up
+    course_signups.cancel(waiting)  # Bert signs off: Fatima moves up
     db.session.commit()
     card = text(other_browser.get("/cursussen/mijn-aanmelding/kaart", headers=EN))
     assert "Course card" in card and enrolment.display_code in card
@@ -497,7 +522,7 @@ def test_sign_up_look_up_print_and_sign_off_on_the_site(app, make_course):
 
 def test_the_secret_link_opens_the_sign_up(app, make_course):
     course = make_course()
-    signed_up = courses.sign_up(course, SignUp(name="Fatima"))
+    signed_up = course_signups.sign_up(course, SignUp(name="Fatima"))
     db.session.commit()
     browser = app.test_client()
     response = browser.get(f"/cursussen/aanmelding/link/{signed_up.token}")
@@ -630,7 +655,10 @@ def test_guessing_codes_and_signing_up_by_the_dozen_are_limited(database_url):
             assert client.post(url, data={"name": f"Jan {n}", "language": "en"}).status_code == 303
         refused = client.post(url, data={"name": "Jan 3", "language": "en"}, headers=EN)
         assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
-        assert "Many appointments were made through this internet connection" in text(refused)
+        assert "Many sign-ups and appointments were made through this internet connection" in (
+            text(refused)
+        )
+        assert "you cannot sign up for a while" in text(refused)
         assert db.session.scalar(sa.select(sa.func.count(Enrolment.id))) == 2
 
         guess = {"code": "ACDE-FH37", "phone_or_name": "Jan"}
@@ -639,4 +667,278 @@ def test_guessing_codes_and_signing_up_by_the_dozen_are_limited(database_url):
             assert client.post("/cursussen/mijn-aanmelding", data=guess).status_code == 422
         over = client.post("/cursussen/mijn-aanmelding", data=guess, headers=EN)
         assert over.status_code == 429 and "Retry-After" in over.headers
-        assert "Finding an appointment went wrong too many times" in text(over)
+        assert "Finding a course sign-up went wrong too many times" in text(over)
+
+
+# After the course, and who is told of a place ------------------------------------------------
+
+
+def after_the_course(monkeypatch, course) -> None:
+    later = datetime.combine(course.last_day, time(12, 0), AMS) + timedelta(hours=1)
+    monkeypatch.setattr("app.clock.now", lambda: later)
+
+
+def test_nobody_moves_up_or_signs_off_after_the_course(app, make_course, monkeypatch):
+    """Once the last session is over a freed place goes to nobody and nobody is mailed; the
+    resident's page offers no sign-off and the form refuses it."""
+    course = make_course(capacity=1)
+    first = course_signups.sign_up(course, SignUp(name="Ans", email="ans@example.org"))
+    sign_up(course, "Bert", email="bert@example.org")
+    db.session.execute(sa.delete(OutboxMessage))
+    db.session.commit()
+    browser = app.test_client()
+    browser.get(f"/cursussen/aanmelding/link/{first.token}")
+    assert "Sign off" in text(browser.get("/cursussen/mijn-aanmelding/overzicht", headers=EN))
+
+    after_the_course(monkeypatch, course)
+    page = text(browser.get("/cursussen/mijn-aanmelding/overzicht", headers=EN))
+    assert "Sign off" not in page and "Print the card" in page
+    assert browser.post("/cursussen/mijn-aanmelding/afmelden").status_code == 303
+    db.session.rollback()
+    assert first.enrolment.status is EnrolmentStatus.PARTICIPANT
+    # A referral's status that takes the resident off (not reached, declined) ends the same.
+    assert courses.remove(first.enrolment) == []
+    db.session.commit()
+    assert courses.counts(course) == (0, 1)
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0
+
+
+def test_a_waiting_resident_gets_no_calendar_file(app, make_course):
+    """Who waits has no place in the sessions: no 'add to my calendar', the file is not found."""
+    course = make_course(capacity=1)
+    sign_up(course, "Ans")
+    waiting = course_signups.sign_up(course, SignUp(name="Bert"))
+    db.session.commit()
+    browser = app.test_client()
+    browser.get(f"/cursussen/aanmelding/link/{waiting.token}")
+    page = text(browser.get("/cursussen/mijn-aanmelding/overzicht", headers=EN))
+    assert "number 1 on the waiting list" in page and "Add to my calendar" not in page
+    assert browser.get("/cursussen/mijn-aanmelding/agenda.ics").status_code == 404
+
+
+def test_who_moves_up_without_an_address_is_on_the_desk_list_to_tell(
+    app, client, login, make_user, make_course, library
+):
+    """No e-mail address: the staff course page and the desk's list say the resident is to be
+    told; staff tick it off and it leaves the list."""
+    course = make_course(capacity=1)
+    first = sign_up(course, "Ans")
+    bert = sign_up(course, "Bert", phone="0612345678")
+    course_signups.cancel(first)
+    db.session.commit()
+    assert bert.status is EnrolmentStatus.PARTICIPANT and bert.to_tell
+    login(make_user(Role.STAFF, organisation=library))
+    staff_page = text(client.get(f"/portal/courses/{course.id}", headers=EN))
+    assert "To tell: has a place, no email address" in staff_page
+    desk = text(client.get("/portal/desk/cursussen/", headers=EN))
+    assert "Tell these residents they have a place" in desk and "0612345678" in desk
+    ticked = client.post(
+        f"/portal/desk/cursussen/aanmelding/{bert.id}/verteld", data={"back": "index"}
+    )
+    assert ticked.status_code == 303
+    db.session.rollback()
+    assert not db.session.get(Enrolment, bert.id).to_tell
+    assert "Tell these residents" not in text(client.get("/portal/desk/cursussen/", headers=EN))
+
+
+def test_the_desk_finds_a_sign_up_by_code_and_signs_the_resident_off(
+    app, client, login, make_user, make_course, library, make_org
+):
+    """Another organisation's desk: the resident's code and name open the sign-up; staff sign
+    the resident off, the place goes to the next, the views are in the audit log."""
+    course = make_course(capacity=1)
+    ans = sign_up(course, "Ans", email="ans@example.org")
+    sign_up(course, "Bert", email="bert@example.org")
+    db.session.execute(sa.delete(OutboxMessage))
+    db.session.commit()
+    elsewhere = make_org(kind=OrganisationKind.PARTNER, name="Welzijn")
+    login(make_user(Role.VOLUNTEER, organisation=elsewhere))
+    assert client.get(f"/portal/desk/cursussen/aanmelding/{ans.id}").status_code == 404
+    wrong = client.post(
+        "/portal/desk/cursussen/zoeken",
+        data={"code": ans.code, "phone_or_name": "Bert"},
+        headers=EN,
+    )
+    assert wrong.status_code == 422 and "There is no sign-up with this code" in text(wrong)
+    found = client.post(
+        "/portal/desk/cursussen/zoeken", data={"code": ans.display_code, "phone_or_name": "ans"}
+    )
+    assert found.status_code == 303
+    page = text(client.get(found.headers["Location"], headers=EN))
+    assert "Ans" in page and "Sign the resident off" in page
+    off = client.post(f"/portal/desk/cursussen/aanmelding/{ans.id}/afmelden", headers=EN)
+    assert off.status_code == 303
+    db.session.rollback()
+    assert db.session.get(Enrolment, ans.id).status is EnrolmentStatus.REMOVED
+    recipients = sorted(m.recipient for m in db.session.scalars(sa.select(OutboxMessage)))
+    assert recipients == ["ans@example.org", "bert@example.org"]
+    entries = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.enrolment_id == ans.id)
+    ).all()
+    assert [e.action for e in entries] == [AuditAction.VIEW, AuditAction.STATUS]
+
+
+def test_a_sign_up_is_seen_by_its_desk_and_the_course_lists_only(
+    app, client, login, make_user, make_course, library
+):
+    """A resident's own sign-up: the course organisation's staff (the course lists), not its
+    volunteers; the views are audited."""
+    course = make_course()
+    own = sign_up(course, "Ans", phone="0612345678")
+    volunteer = app.test_client()
+    login(make_user(Role.VOLUNTEER, organisation=library), test_client=volunteer)
+    assert volunteer.get(f"/portal/desk/cursussen/aanmelding/{own.id}").status_code == 404
+    assert volunteer.get(f"/portal/desk/cursussen/aanmelding/{own.id}/kaart").status_code == 404
+    staff = make_user(Role.STAFF, organisation=library)
+    login(staff)
+    assert "0612345678" in text(client.get(f"/portal/desk/cursussen/aanmelding/{own.id}"))
+    assert client.get(f"/portal/desk/cursussen/aanmelding/{own.id}/kaart").status_code == 200
+    db.session.rollback()
+    entries = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.enrolment_id == own.id)
+    ).all()
+    assert [(e.user_id, e.action) for e in entries] == [
+        (staff.id, AuditAction.VIEW),
+        (staff.id, AuditAction.PRINT),
+    ]
+
+
+# Erasure ---------------------------------------------------------------------------------------
+
+
+def test_the_place_mail_of_a_referred_resident_goes_with_their_consent(
+    app, make_course, make_user, make_topic, library
+):
+    """A referred resident moved up and was mailed; consent withdrawn: the mail with their
+    name and address is gone from the outbox, as are the referral's details."""
+    course = make_course(capacity=1)
+    first = sign_up(course, "Ans")
+    referral = write_warm(
+        make_user(Role.STAFF),
+        library,
+        make_topic(),
+        course=course,
+        resident_name="Ria Distinct",
+        email="ria.distinct@example.org",
+    )
+    db.session.execute(sa.delete(OutboxMessage))
+    course_signups.cancel(first)
+    db.session.commit()
+    assert any("ria.distinct" in m.recipient for m in db.session.scalars(sa.select(OutboxMessage)))
+    from app.services import referrals
+
+    referrals.withdraw_consent(
+        db.session.get(Referral, referral.id), make_user(Role.STAFF, organisation=library)
+    )
+    db.session.commit()
+    retention.run()
+    left = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert not any("ria.distinct" in m.recipient or "Ria" in m.body for m in left)
+
+
+def test_a_signed_off_sign_up_is_erased_the_night_after_its_receipt(app, make_course, smtp_server):
+    """Signed off: the name, phone and address stay until the receipt is sent, and go at the
+    next retention run, with the mail; not 30 days after the course."""
+    course = make_course()
+    signed_up = course_signups.sign_up(
+        course, SignUp(name="Fatima", phone="0612345678", email="f@example.org")
+    )
+    db.session.commit()
+    enrolment = signed_up.enrolment
+    course_signups.cancel(enrolment)
+    course_messages.notify_cancelled(enrolment)
+    db.session.commit()
+    assert retention.run().course_sign_ups_erased == 0  # the receipt is not sent yet
+    mail.send_pending()
+    report = retention.run()
+    assert report.course_sign_ups_erased == 1 and report.messages_erased == 1
+    db.session.expire_all()
+    assert (enrolment.name, enrolment.phone, enrolment.email) == ("", "", "")
+    assert courses.counts(course) == (0, 0)
+
+
+# The intake -------------------------------------------------------------------------------------
+
+
+def test_the_intake_time_is_in_the_course_mail_and_no_second_mail(intake_course):
+    signed_up = course_signups.sign_up(
+        intake_course,
+        SignUp(name="Fatima", email="f@example.org", language="en", intake_start=intake_at(2)),
+    )
+    course_messages.notify_signed_up(signed_up)
+    db.session.commit()
+    messages = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert len(messages) == 1
+    start = intake_at(2).astimezone(AMS)
+    assert "Before the course there is an intake:" in messages[0].body
+    assert start.strftime("%H:%M") in messages[0].body
+    assert "Bibliotheek Maarssen" in messages[0].body
+
+
+def test_a_cancelled_intake_is_to_plan_again(intake_course):
+    enrolment = sign_up(intake_course, "Fatima", intake_start=intake_at(2))
+    assert not enrolment.intake_to_plan
+    from app.services import booking as booking_service
+
+    booking_service.cancel(enrolment.intake_booking, version=None)
+    db.session.commit()
+    db.session.expire_all()
+    assert enrolment.intake_to_plan and course_signups.intake_planned(enrolment) is None
+
+
+def test_who_waits_books_no_intake_and_gets_one_to_plan_on_a_place(client, intake_course):
+    """A full course offers no intake times (the waiting list may never get a place); who
+    moves up gets the intake "to plan"."""
+    ans = sign_up(intake_course, "Ans", intake_start=intake_at(2))
+    sign_up(intake_course, "Bert", intake_start=intake_at(3))
+    assert course_signups.intake_slots(intake_course) == []
+    page = text(client.get(f"/cursussen/{intake_course.id}/aanmelden", headers=EN))
+    assert "When do you come for the intake?" not in page
+    course_page = text(client.get(f"/cursussen/{intake_course.id}-digisterker", headers=EN))
+    assert "When you get a place, the library contacts you to plan it." in course_page
+    assert "You choose a time for it when you sign up" not in course_page
+    waiting = sign_up(intake_course, "Cor", intake_start=intake_at(4))
+    assert waiting.status is EnrolmentStatus.WAITING
+    assert waiting.intake_booking is None and not waiting.intake_to_plan
+    assert db.session.scalar(sa.select(sa.func.count(Booking.id))) == 2
+    course_signups.cancel(ans)
+    db.session.commit()
+    assert waiting.status is EnrolmentStatus.PARTICIPANT and waiting.intake_to_plan
+
+
+def test_the_form_says_to_choose_an_intake_time(client, intake_course):
+    missing = client.post(
+        f"/cursussen/{intake_course.id}/aanmelden",
+        data={"name": "Bert", "language": "nl"},
+        headers={"Accept-Language": "nl"},
+    )
+    assert missing.status_code == 422
+    assert "Kies een tijd voor het kennismakingsgesprek, of plan het later." in text(missing)
+    assert "Not a valid choice" not in text(missing)
+
+
+# Texts -----------------------------------------------------------------------------------------
+
+
+def test_a_started_course_says_the_sessions_left_and_the_next(client, make_course, monkeypatch):
+    course = make_course(capacity=3)
+    third = course.sessions[2]
+    later = datetime.combine(third.date, time(8, 0), AMS)
+    monkeypatch.setattr("app.clock.now", lambda: later)
+    listed = text(client.get("/cursussen", headers=EN))
+    assert "Started: 2 sessions left, the next on" in listed
+    assert "4 sessions, the first on" not in listed
+    page = text(client.get(f"/cursussen/{course.id}-digisterker", headers=EN))
+    assert "The course has started. 2 sessions are still to come:" in page
+
+
+def test_a_code_collision_is_not_taken_for_a_full_waiting_list(make_course, monkeypatch):
+    """Only the seat's and the queue's unique constraints mean "taken, try the next": another
+    failure (here a code that exists) is an error at once, not 50 tries and "busy"."""
+    course = make_course(capacity=1)
+    taken = sign_up(course, "Ans").code
+    monkeypatch.setattr("app.services.course_signups._new_code", lambda: taken)
+    with pytest.raises(sa.exc.IntegrityError):
+        course_signups.sign_up(course, SignUp(name="Bert"))
+    db.session.rollback()
+    assert courses.counts(course) == (1, 0)

@@ -44,6 +44,7 @@ from app.models import (
     Booking,
     ConsultationHours,
     Course,
+    Enrolment,
     ExceptionKind,
     FeedKind,
     FeedLink,
@@ -216,6 +217,19 @@ class MemoryNetwork:
             "outside_body": OutsideBody(id=92, name="Juridisch Loket", active=True),
             None: None,
         }
+        course = self.objects["course"]
+        # A resident signed up for the host's course themselves; another was signed up at the
+        # provider's desk by one of its volunteers.
+        self.objects["sign_up"] = Enrolment(
+            id=95, course_id=course.id, course=course, code="ACDEFHJK", created_by=None
+        )
+        self.objects["desk_sign_up"] = Enrolment(
+            id=96,
+            course_id=course.id,
+            course=course,
+            code="ACDEFHJM",
+            created_by=self._user(33, Role.VOLUNTEER, self.orgs[P]),
+        )
 
     @staticmethod
     def _user(user_id: int, role: Role, org: Organisation, active: bool = True) -> User:
@@ -262,6 +276,13 @@ SEE_TABLE = [
     ("referral", U, N, N, N, N),
     ("own_referral", H, Y, Y, Y, Y),
     ("course", ANY, Y, Y, Y, Y),
+    # A course sign-up: whoever handles the course's lists (its organisation's staff and
+    # admins), and for one made at a desk every role of the organisation that made it.
+    ("sign_up", H, N, Y, Y, N),
+    ("sign_up", (P, U), N, N, N, N),
+    ("desk_sign_up", P, Y, Y, Y, Y),
+    ("desk_sign_up", H, N, Y, Y, N),
+    ("desk_sign_up", U, N, N, N, N),
     # Who is at the desk: the organisation whose desk it is and the location's host, every
     # role alike; nobody else (not even the coordinator: counts only). A registration is
     # its organisation's alone; the outside bodies are a public list.
@@ -348,6 +369,11 @@ CAN_TABLE = [
     (Action.CREATE_COURSE, "organisation", (P, U), N, N, N, N),
     (Action.COURSE_LISTS, "course", H, N, Y, Y, N),
     (Action.COURSE_LISTS, "course", (P, U), N, N, N, N),
+    (Action.COURSE_SIGN_UP, "sign_up", H, N, Y, Y, N),
+    (Action.COURSE_SIGN_UP, "sign_up", (P, U), N, N, N, N),
+    (Action.COURSE_SIGN_UP, "desk_sign_up", P, Y, Y, Y, Y),
+    (Action.COURSE_SIGN_UP, "desk_sign_up", H, N, Y, Y, N),
+    (Action.COURSE_SIGN_UP, "desk_sign_up", U, N, N, N, N),
     # The desk: anyone opens a location's queue (it shows them what they may see); someone
     # comes in for hours of one's own organisation or at one's own location; the visit's
     # organisation helps and registers, every role alike and for itself only.

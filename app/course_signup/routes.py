@@ -11,26 +11,37 @@ from flask import Blueprint, Response, abort, flash, redirect, request, session,
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.course_signup.forms import LATER, ConfirmForm, FindForm, SignUpForm
+from app.course_signup.forms import (
+    ConfirmForm,
+    FindForm,
+    SignUpForm,
+    prepare,
+    sign_up_details,
+)
 from app.extensions import db
 from app.i18n import current_language
 from app.models import Course, Enrolment, EnrolmentStatus
 from app.portal.series_form import apply_domain_error
-from app.services import DomainError, courses, feeds, mail
+from app.services import (
+    DomainError,
+    course_calendars,
+    course_messages,
+    course_signups,
+    courses,
+    feeds,
+    mail,
+)
 from app.services.courses import CourseClosed
 from app.services.notify import external_url
 from app.web import limits
 from app.web.calendars import calendar_response, feed_language, not_found, without_body
 from app.web.embed import embeddable
-from app.web.filters import format_day, format_time
 from app.web.htmx import redirect_to, render
-from app.web.params import parse_slot, slot_param
 from app.web.security import personal
 
 bp = Blueprint("course_signup", __name__)
 
 SESSION_KEY = "course_sign_up"
-INTAKE_CHOICES = 12  # the first free intake times offered; the desk finds others
 
 
 @bp.app_template_global()
@@ -62,6 +73,12 @@ def course_session_times(course: Course, session) -> tuple:
     return courses.session_start(course, session), courses.session_end(course, session)
 
 
+@bp.app_template_global()
+def course_sessions_left(course: Course) -> int:
+    """How many sessions are still to come."""
+    return len(courses.coming_sessions(course))
+
+
 def _public_course(course_id: int) -> Course:
     course = db.session.get(Course, course_id)
     if not courses.is_public(course):
@@ -91,48 +108,12 @@ def course(course_id: int, slug: str | None = None):
         course=found,
         sessions=courses.coming_sessions(found),
         places_left=courses.places_left(found),
+        sessions_left=len(courses.coming_sessions(found)),
+        intake_times=bool(course_signups.intake_slots(found)),
     )
 
 
 # Signing up -----------------------------------------------------------------------------------
-
-
-def intake_choices(course: Course, *, staff: bool) -> list[tuple[str, str]]:
-    """The intake times offered (as radio choices), then "plan it later"."""
-    choices = []
-    for item in courses.intake_slots(course, staff=staff)[:INTAKE_CHOICES]:
-        start = item.slot.start
-        text = f"{format_day(start)}, {format_time(start)}–{format_time(item.slot.end)}"
-        choices.append((slot_param(item.slot.start_utc), text))
-    later = (
-        _("Plan the intake later: the library contacts me")
-        if not staff
-        else _("Plan the intake later with the resident")
-    )
-    choices.append((LATER, later))
-    return choices
-
-
-def prepare(form: SignUpForm, course: Course, *, staff: bool) -> None:
-    """Offer intake times for a course with an intake; no intake question otherwise."""
-    if course.needs_intake:
-        form.intake.choices = intake_choices(course, staff=staff)
-    else:
-        del form.intake
-
-
-def sign_up_details(form: SignUpForm) -> courses.SignUp:
-    intake = getattr(form, "intake", None)
-    start = None
-    if intake is not None and intake.data and intake.data != LATER:
-        start = parse_slot(intake.data)
-    return courses.SignUp(
-        name=form.name.data,
-        phone=form.phone.data or "",
-        email=form.email.data or "",
-        language=form.language.data,
-        intake_start=start,
-    )
 
 
 @bp.route("/cursussen/<int:course_id>/aanmelden", methods=["GET", "POST"])
@@ -159,9 +140,9 @@ def sign_up(course_id: int):
             found = _public_course(course_id)
             prepare(form, found, staff=False)
             apply_domain_error(form, error)
-            status = 409 if isinstance(error, courses.IntakeTaken) else 422
+            status = 409 if isinstance(error, course_signups.IntakeTaken) else 422
         else:
-            courses.notify_signed_up(signed_up)
+            course_messages.notify_signed_up(signed_up)
             db.session.commit()
             mail.send_after_response()
             _grant(signed_up.enrolment)
@@ -182,10 +163,10 @@ def sign_up(course_id: int):
     return limits.with_retry_after(response, refusal)
 
 
-@limits.booking_attempt
-def _sign_up(course: Course, details: courses.SignUp):
-    """Sign up; sign-ups made count per client address, as appointments do."""
-    return courses.sign_up(course, details)
+@limits.course_sign_up_attempt
+def _sign_up(course: Course, details: course_signups.SignUp):
+    """Sign up; sign-ups made count per client address, with the appointments."""
+    return course_signups.sign_up(course, details)
 
 
 # The resident's sign-up -----------------------------------------------------------------------
@@ -207,7 +188,7 @@ def _granted() -> Enrolment:
 @personal
 def open_link(token: str):
     """Open the secret link from the confirmation; the token leaves the address bar."""
-    enrolment = courses.find_by_token(token)
+    enrolment = course_signups.find_by_token(token)
     if enrolment is None:
         return render("courses_public/find.html", status=404, form=FindForm(), invalid_link=True)
     _grant(enrolment)
@@ -242,10 +223,10 @@ def find():
     return limits.with_retry_after(response, refusal)
 
 
-@limits.lookup_attempt
+@limits.course_lookup_attempt
 def _find_by_code(code: str, phone_or_name: str) -> Enrolment | None:
     """Look a sign-up up; failed look-ups count per code and per client address."""
-    return courses.find_by_code(code, phone_or_name)
+    return course_signups.find_by_code(code, phone_or_name)
 
 
 @bp.route("/cursussen/mijn-aanmelding/overzicht")
@@ -259,7 +240,8 @@ def manage():
         enrolment=enrolment,
         course=enrolment.course,
         queue_place=courses.queue_place(enrolment),
-        intake=courses.intake_planned(enrolment),
+        intake=course_signups.intake_planned(enrolment),
+        may_sign_off=course_signups.may_sign_off(enrolment),
         just_signed_up=session.pop("course_just_signed_up", False),
         new_link=external_url("course_signup.open_link", token=new_link) if new_link else None,
     )
@@ -275,7 +257,7 @@ def card():
         enrolment=enrolment,
         course=enrolment.course,
         queue_place=courses.queue_place(enrolment),
-        intake=courses.intake_planned(enrolment),
+        intake=course_signups.intake_planned(enrolment),
         back=url_for(".manage"),
     )
 
@@ -283,9 +265,12 @@ def card():
 @bp.route("/cursussen/mijn-aanmelding/agenda.ics")
 @personal
 def calendar_file():
-    """Every session as a calendar file ('add to my calendar')."""
+    """Every session as a calendar file ('add to my calendar'), for a participant only: who
+    waits has no place in the sessions yet."""
     enrolment = _granted()
-    response = Response(courses.enrolment_ics(enrolment), mimetype="text/calendar")
+    if enrolment.status is not EnrolmentStatus.PARTICIPANT:
+        abort(404)
+    response = Response(course_calendars.enrolment_ics(enrolment), mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = 'attachment; filename="cursus.ics"'
     return response
@@ -294,19 +279,20 @@ def calendar_file():
 @bp.route("/cursussen/mijn-aanmelding/afmelden", methods=["GET", "POST"])
 @personal
 def cancel():
-    """Ask 'are you sure?' and give the place (or the place in the queue) back."""
+    """Ask 'are you sure?' and give the place (or the place in the queue) back; not after
+    the course is over. Only the request that took the resident off sends the receipt."""
     enrolment = _granted()
-    if enrolment.status is EnrolmentStatus.REMOVED:
+    if not course_signups.may_sign_off(enrolment):
         return redirect_to(url_for(".manage"))
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            courses.cancel(enrolment)
+            course_signups.cancel(enrolment)
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
             return redirect_to(url_for(".manage"))
-        courses.notify_cancelled(enrolment)
+        course_messages.notify_cancelled(enrolment)
         db.session.commit()
         mail.send_after_response()
         flash(_("You are signed off. Your place goes to someone else."), "success")
@@ -332,18 +318,18 @@ def course_feed(course_id: int):
 
 
 def _course_feed(course_id: int | None):
-    found = courses.feed_courses(course_id)
+    found = course_calendars.feed_courses(course_id)
     if found is None:
         return not_found()
     language = feed_language()
     window = feeds.Window.current()
-    freshness = courses.feed_freshness(found, window, language)
+    freshness = course_calendars.feed_freshness(found, window, language)
     answer = without_body(freshness, private=False)
     if answer is not None:
         return answer
     with force_locale(language):
         name = found[0].title if course_id is not None else _("Courses")
-        body = courses.feed_calendar(
+        body = course_calendars.feed_calendar(
             found, window, name=name, last_modified=freshness.last_modified
         )
     return calendar_response(body, freshness, private=False)

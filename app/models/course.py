@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import TimestampMixin, UTCDateTime, enum_column
+from app.models.base import TimestampMixin, UTCDateTime, enum_column, utcnow
 from app.models.booking import BookedVia, Booking
 from app.models.organisation import Location, Organisation
 from app.models.schedule import ConsultationHours, Topic
@@ -115,6 +115,20 @@ class CourseSession(db.Model):
     )
 
 
+def _touch_course(_mapper, connection, session: CourseSession) -> None:
+    """A changed, added or deleted session changes its course (feeds and calendars read the
+    course's ``updated_at``)."""
+    connection.execute(
+        sa.update(Course.__table__)
+        .where(Course.__table__.c.id == session.course_id)
+        .values(updated_at=utcnow())
+    )
+
+
+for _event in ("after_insert", "after_update", "after_delete"):
+    sa.event.listen(CourseSession, _event, _touch_course)
+
+
 class EnrolmentStatus(enum.Enum):
     PARTICIPANT = "participant"
     WAITING = "waiting"
@@ -165,6 +179,8 @@ class Enrolment(TimestampMixin, db.Model):
         sa.ForeignKey("booking.id", ondelete="SET NULL")
     )
     intake_to_plan: Mapped[bool] = mapped_column(default=False)
+    # Moved up from the waiting list without an e-mail address: the desk tells the resident.
+    to_tell: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     course: Mapped[Course] = relationship(back_populates="enrolments")
     referral: Mapped[Referral | None] = relationship(back_populates="enrolment")

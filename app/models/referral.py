@@ -248,14 +248,24 @@ class AuditEntry(db.Model):
     user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL")
     )
-    referral_id: Mapped[int] = mapped_column(
+    # A referral's entry, or a course sign-up's (its details are on the enrolment).
+    referral_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("referral.id", ondelete="RESTRICT"), index=True
+    )
+    enrolment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("enrolment.id", ondelete="RESTRICT"), index=True
     )
     action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction, name="audit_action"))
     detail: Mapped[str] = mapped_column(sa.String(200), default="")
 
     user: Mapped[User | None] = relationship()
-    referral: Mapped[Referral] = relationship()
+    referral: Mapped[Referral | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(referral_id IS NULL) != (enrolment_id IS NULL)", name="referral_or_enrolment"
+        ),
+    )
 
 
 class ReferralProfile(TimestampMixin, db.Model):

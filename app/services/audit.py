@@ -1,4 +1,5 @@
-"""The audit log of referrals: who viewed or changed which referral, and when.
+"""The audit log of referrals and course sign-ups: who viewed or changed which referral or
+which resident's sign-up, and when.
 
 Entries are written by the referral services in the same transaction as what they record.
 The detail is a short code (a status, a date), never the resident's data.
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 
 from app import clock
 from app.extensions import db
-from app.models import AuditAction, AuditEntry, Organisation, Referral, User
+from app.models import AuditAction, AuditEntry, Enrolment, Organisation, Referral, User
 
 
 def record(
@@ -20,6 +21,18 @@ def record(
     # On the network's clock, as the retention job that deletes old entries is.
     entry = AuditEntry(
         user=user, referral=referral, action=action, detail=detail[:200], at=clock.now()
+    )
+    db.session.add(entry)
+    return entry
+
+
+def record_sign_up(
+    user: User | None, action: AuditAction, enrolment: Enrolment, detail: str = ""
+) -> AuditEntry:
+    """Write one entry about a course sign-up (a resident's details seen, printed, signed
+    off by staff)."""
+    entry = AuditEntry(
+        user=user, enrolment_id=enrolment.id, action=action, detail=detail[:200], at=clock.now()
     )
     db.session.add(entry)
     return entry

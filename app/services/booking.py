@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from app import clock
 from app.extensions import db
 from app.i18n import interface_language
-from app.models import ConsultationHours, SeriesStatus, User
+from app.models import ConsultationHours, Enrolment, EnrolmentStatus, SeriesStatus, User
 from app.models.booking import BookedVia, Booking, BookingStatus
 from app.services import DomainError, occurrence_index, visits, waiting_list
 from app.services.schedule import Occurrence, Slot, expand, occurrences
@@ -285,6 +285,16 @@ def cancel(
     if held is not None:
         occurrence_index.seats_changed(booking.series_id, given_back=held)
     waiting_list.seat_freed(booking.series)
+    # A course's intake cancelled: the course's participant needs another (the desk plans it).
+    db.session.execute(
+        sa.update(Enrolment)
+        .where(
+            Enrolment.intake_booking_id == booking.id,
+            Enrolment.status == EnrolmentStatus.PARTICIPANT,
+        )
+        .values(intake_to_plan=True)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def move(

@@ -30,6 +30,7 @@ from app.models import (
     Course,
     Mode,
     Organisation,
+    OutboxMessage,
     Referral,
     ReferralKind,
     ReferralNote,
@@ -485,7 +486,13 @@ def withdraw_consent(referral: Referral, by: User) -> None:
 
 
 def erase_personal_data(referral: Referral, now: datetime) -> None:
-    """Blank the resident's details and the receiver's notes about them; counts remain."""
+    """Blank the resident's details and the receiver's notes about them, and delete the mail
+    about the course place made from the referral (sent or not: it has the name in it);
+    counts remain."""
+    if referral.enrolment is not None:
+        db.session.execute(
+            sa.delete(OutboxMessage).where(OutboxMessage.enrolment_id == referral.enrolment.id)
+        )
     referral.resident_name = ""
     referral.phone = ""
     referral.email = ""

@@ -22,6 +22,7 @@ from app.models import (
     Booking,
     CourseSession,
     Enrolment,
+    EnrolmentStatus,
     OutboxMessage,
     OutboxStatus,
     RateLimitCounter,
@@ -47,7 +48,8 @@ class RetentionReport:
     audit_entries_deleted: int = 0
     rate_limit_counters_deleted: int = 0
     visit_initials_erased: int = 0  # the desk's initials, once the day is over
-    course_sign_ups_erased: int = 0  # COURSE_SIGNUP_RETENTION_DAYS after the last session
+    # COURSE_SIGNUP_RETENTION_DAYS after the last session; signed off: once told so
+    course_sign_ups_erased: int = 0
     login_sessions_deleted: int = 0
     waiting_entries_erased: int = 0  # left, taken, passed, or on the list too long
 
@@ -116,8 +118,9 @@ def erase_course_messages(report: RetentionReport) -> None:
 
 def erase_course_sign_ups(report: RetentionReport) -> None:
     """Erase the personal fields of course sign-ups (by the resident or at the desk) whose
-    course's last session is longer ago than the period (COURSE_SIGNUP_RETENTION_DAYS), and
-    the messages about them. What stays: that someone was on the list, and how it ended."""
+    course's last session is longer ago than the period (COURSE_SIGNUP_RETENTION_DAYS), or
+    that were signed off and have no mail left to send (the receipt), and the messages about
+    them. What stays: that someone was on the list, and how it ended."""
     days = current_app.config["COURSE_SIGNUP_RETENTION_DAYS"]
     cutoff = clock.today() - timedelta(days=days)
     last_session = (
@@ -125,11 +128,23 @@ def erase_course_sign_ups(report: RetentionReport) -> None:
         .where(CourseSession.course_id == Enrolment.course_id)
         .scalar_subquery()
     )
+    mail_to_send = (
+        sa.select(OutboxMessage.id)
+        .where(
+            OutboxMessage.enrolment_id == Enrolment.id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .exists()
+    )
     ids = db.session.scalars(
         sa.select(Enrolment.id).where(
             Enrolment.referral_id.is_(None),
             Enrolment.personal_data_erased_at.is_(None),
-            sa.or_(last_session.is_(None), last_session < cutoff),
+            sa.or_(
+                last_session.is_(None),
+                last_session < cutoff,
+                sa.and_(Enrolment.status == EnrolmentStatus.REMOVED, ~mail_to_send),
+            ),
         )
     ).all()
     if not ids:

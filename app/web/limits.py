@@ -226,3 +226,42 @@ waiting_list_attempt = _guard(
     _waiting_list_message,
     _limit("RATELIMIT_WAITING_LIST_ADDRESS", client_address, "waiting-list-address", made),
 )
+
+
+def _course_lookup_message(minutes: int, at: str) -> str:
+    return ngettext(
+        "Finding a course sign-up went wrong too many times. To protect the sign-ups, you "
+        "cannot search for a while. Try again in %(num)s minute, at %(time)s. Or ask at the "
+        "library desk: we help you.",
+        "Finding a course sign-up went wrong too many times. To protect the sign-ups, you "
+        "cannot search for a while. Try again in %(num)s minutes, at %(time)s. Or ask at the "
+        "library desk: we help you.",
+        minutes,
+        time=at,
+    )
+
+
+def _course_sign_up_message(minutes: int, at: str) -> str:
+    return ngettext(
+        "Many sign-ups and appointments were made through this internet connection in a short "
+        "time. So that there are places for everyone, you cannot sign up for a while. Try "
+        "again in %(num)s minute, at %(time)s. Or ask at the library desk: we sign you up.",
+        "Many sign-ups and appointments were made through this internet connection in a short "
+        "time. So that there are places for everyone, you cannot sign up for a while. Try "
+        "again in %(num)s minutes, at %(time)s. Or ask at the library desk: we sign you up.",
+        minutes,
+        time=at,
+    )
+
+
+# The course pages count with the same counters as appointments (the same scopes), in their
+# own words.
+course_lookup_attempt = _guard(
+    _course_lookup_message,
+    _limit("RATELIMIT_LOOKUP_CODE", posted_code, "code", failed),
+    _limit("RATELIMIT_LOOKUP_ADDRESS", client_address, "address", failed),
+)
+course_sign_up_attempt = _guard(
+    _course_sign_up_message,
+    _limit("RATELIMIT_BOOKING_ADDRESS", client_address, "address", made),
+)

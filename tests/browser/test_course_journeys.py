@@ -12,8 +12,9 @@ from playwright.sync_api import Page, expect
 from app import clock
 from app.extensions import db
 from app.models import Course, Enrolment, EnrolmentStatus
-from app.services import courses, mail
-from app.services.courses import CourseData, SignUp
+from app.services import course_signups, courses, mail
+from app.services.course_signups import SignUp
+from app.services.courses import CourseData
 
 pytestmark = pytest.mark.browser
 
@@ -154,8 +155,8 @@ def test_a_waiting_resident_gets_the_freed_place(
     resident_page, js, pages, viewport, course, check_page, smtp_server
 ):
     page = resident_page
-    first = courses.sign_up(course, SignUp(name="Ans"))
-    courses.sign_up(course, SignUp(name="Bert"))
+    first = course_signups.sign_up(course, SignUp(name="Ans"))
+    course_signups.sign_up(course, SignUp(name="Bert"))
     db.session.commit()
 
     # The course is full: the second resident goes on the waiting list.
@@ -218,3 +219,42 @@ def test_staff_sign_a_resident_up_at_the_desk(page, js, course, library_admin, l
     expect(heading(page)).to_have_text("Course card")
     expect(page.locator(".card-code")).to_have_text(enrolment.display_code)
     check_page(page)
+
+
+def test_the_desk_signs_a_resident_off_and_tells_who_moved_up(
+    page, js, course, library_admin, log_in, check_page
+):
+    """A resident at the desk with their code: staff find the sign-up and sign them off. The
+    first waiting has no e-mail address: the desk's list says to tell them; staff tick it off."""
+    ans = course_signups.sign_up(course, SignUp(name="Ans")).enrolment
+    course_signups.sign_up(course, SignUp(name="Bea"))
+    course_signups.sign_up(course, SignUp(name="Cor", phone="06 12345678"))
+    db.session.commit()
+    log_in(page, library_admin)
+    page.goto("/portal/desk/cursussen/")
+    page.get_by_label("Code of the sign-up").fill(ans.display_code)
+    page.get_by_label("Phone number of the resident, or the name they gave").fill("Ans")
+    page.get_by_role("button", name="Find the sign-up").click()
+    expect(heading(page)).to_have_text("Course sign-up")
+    expect(page.locator("dd.code")).to_have_text(ans.display_code)
+    check_page(page)
+    page.get_by_role("button", name="Sign the resident off").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "The resident is signed off. The place goes to the next one waiting."
+    )
+    expect(page.locator("dd.big")).to_have_text("Signed off")
+    check_page(page)
+    assert enrolment_named("Cor").status is EnrolmentStatus.PARTICIPANT
+
+    page.get_by_role("link", name="Sign up another resident").click()
+    to_tell = page.get_by_role("heading", name="Tell these residents they have a place")
+    expect(to_tell).to_be_visible()
+    expect(page.get_by_text("06 12345678")).to_be_visible()
+    check_page(page)
+    page.get_by_role("button", name="Told: tick off Cor").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Ticked off: the resident knows the place is theirs."
+    )
+    expect(to_tell).to_have_count(0)
+    check_page(page)
+    assert not enrolment_named("Cor").to_tell
