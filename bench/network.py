@@ -356,6 +356,7 @@ def build(
     seed: int = 14,
     history_days: int = 365,
     future_share: float = 0.3,
+    past_share: float = 0.3,
     registrations: bool = True,
     index: bool = True,
     echo: bool = True,
@@ -363,8 +364,8 @@ def build(
     """Build the network of ``size`` in a fresh schema on ``url`` (see the module's text).
 
     ``history_days``: how far back the series start and past bookings go (0: none);
-    ``future_share``: the share of coming slots with a booked seat; ``index``: end with a
-    full rebuild of the occurrence index (without it, the index is empty).
+    ``past_share``, ``future_share``: the share of past and coming slots with a booking;
+    ``index``: end with a full rebuild of the occurrence index (without it, it is empty).
     """
     started = time.perf_counter()
     rng = random.Random(seed)
@@ -410,7 +411,10 @@ def build(
         db.session.add_all([*places, staff])
         db.session.flush()
 
-        first_day = today - timedelta(days=max(history_days, 365))
+        # The series start a year ago or at the start of the history, an even number of
+        # weeks back: fortnightly series fall on the same dates whatever the history.
+        weeks = max(-(-history_days // 7), 52)
+        first_day = today - timedelta(weeks=weeks + weeks % 2)
         rows = []
         for n in range(size.series):
             mode = rng.choice([Mode.APPOINTMENT, Mode.APPOINTMENT, Mode.MIXED, Mode.WALK_IN])
@@ -425,7 +429,9 @@ def build(
                     "description": "Neem uw brieven en uw DigiD mee.",
                     "what_to_bring": "",
                     "mode": (Mode.APPOINTMENT if full else mode).value,
-                    "recurrence": (Recurrence.WEEKLY if weekly or full else Recurrence.MONTHLY).value,
+                    "recurrence": (
+                        Recurrence.WEEKLY if weekly or full else Recurrence.MONTHLY
+                    ).value,
                     "weekdays": str(rng.randrange(5)),
                     "interval_weeks": 1 if full else rng.choice([1, 1, 1, 2]) if weekly else 1,
                     "month_weeks": "" if weekly or full else rng.choice(["1", "2,4", "-1"]),
@@ -433,7 +439,9 @@ def build(
                     "end_date": None,
                     "start_time": wall(start, 0),
                     "end_time": wall(start + rng.choice([2, 3]), 0),
-                    "walk_in_start": wall(start - 1, 0) if mode is Mode.MIXED and not full else None,
+                    "walk_in_start": wall(start - 1, 0)
+                    if mode is Mode.MIXED and not full
+                    else None,
                     "walk_in_end": wall(start, 0) if mode is Mode.MIXED and not full else None,
                     "slot_minutes": rng.choice([20, 30, 30, 45]),
                     "seats_per_slot": 1 if full else rng.choice([1, 1, 2]),
@@ -441,7 +449,9 @@ def build(
                     "book_ahead_days": 28 if full else rng.choice([28, 42, 42, 60]),
                     # A few are drafts or stopped: the public pages must leave them out.
                     "status": (
-                        SeriesStatus.DRAFT if not full and rng.random() < 0.03 else SeriesStatus.PUBLISHED
+                        SeriesStatus.DRAFT
+                        if not full and rng.random() < 0.03
+                        else SeriesStatus.PUBLISHED
                     ).value,
                     "revision": 1,
                     "created_at": now,
@@ -449,7 +459,9 @@ def build(
                 }
             )
         insert(ConsultationHours.__table__, rows)
-        every = db.session.scalars(sa.select(ConsultationHours).order_by(ConsultationHours.id)).all()
+        every = db.session.scalars(
+            sa.select(ConsultationHours).order_by(ConsultationHours.id)
+        ).all()
         links = []
         for s in every:
             chosen = {0} if s.title == FULL_TITLE else set()
@@ -489,16 +501,20 @@ def build(
             closures += 1
         db.session.flush()
 
-        bookings = _bookings(rng, every, today, now, history_days, future_share)
+        # Draws of their own for the coming bookings and the registrations: with or without
+        # history, the coming weeks of a network are the same.
+        bookings = _bookings(seed, every, today, now, history_days, past_share, future_share)
         insert(Booking.__table__, bookings)
 
         questions = 0
         if registrations:
             desks = [(p.organisation_id, p.id) for p in places]
             per_day = max(size.locations // 4, 1)
-            questions = insert_contacts(
-                contacts(rng, desks, [t.id for t in topics], today - timedelta(days=365), today, per_day)
+            first = today - timedelta(days=365)
+            found = contacts(
+                random.Random(seed + 2), desks, [t.id for t in topics], first, today, per_day
             )
+            questions = insert_contacts(found)
         db.session.commit()
         _link, network.feed_token = feeds.create_link(
             staff, FeedKind.ORGANISATION, organisation=orgs[0], include_bookings=FeedBookings.COUNTS
@@ -528,17 +544,19 @@ def build(
 
 
 def _bookings(
-    rng: random.Random,
+    seed: int,
     every: list[ConsultationHours],
     today: date,
     now: datetime,
     history_days: int,
+    past_share: float,
     future_share: float,
 ) -> list[dict]:
     """Past bookings (attended, not come, cancelled) and booked seats in the coming weeks.
 
     Slots are laid out as ``schedule.build_slots`` does (from the start instant, in steps of
     the slot length); the full series gets every seat of every coming slot to its horizon."""
+    past_rng, rng = random.Random(seed + 1), random.Random(seed + 3)
     rows: list[dict] = []
     past = ("attended",) * 8 + ("no_show", "cancelled")
     for s in every:
@@ -560,9 +578,8 @@ def _bookings(
                         rows.append(
                             booking_row(len(rows), s.id, cursor, cursor + step, created_at=now)
                         )
-                elif not coming and rng.random() < 0.3:
-                    rows.append(
-                        booking_row(len(rows), s.id, cursor, cursor + step, status=rng.choice(past))
-                    )
+                elif not coming and past_rng.random() < past_share:
+                    status = past_rng.choice(past)
+                    rows.append(booking_row(len(rows), s.id, cursor, cursor + step, status=status))
                 cursor += step
     return rows

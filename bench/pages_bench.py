@@ -40,9 +40,9 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
+import network  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-import network  # noqa: E402
 from app import clock, create_app, dispose_engines  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import ConsultationHours, IndexedSlot, Location  # noqa: E402
@@ -92,7 +92,11 @@ class Gunicorn:
         self.port = free_port()
         env = dict(os.environ, BENCH_DATABASE_URL=database_url)
         self.log = log
-        self.process = subprocess.Popen(
+        with log.open("ab") as output:  # the server writes to its own copy of the file
+            self.process = self._start(output, env, module, workers)
+
+    def _start(self, output, env: dict, module: str, workers: int) -> subprocess.Popen:
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -111,7 +115,7 @@ class Gunicorn:
             ],
             cwd=BENCH.parent,
             env=env,
-            stdout=log.open("ab"),
+            stdout=output,
             stderr=subprocess.STDOUT,
         )
 
@@ -120,12 +124,14 @@ class Gunicorn:
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn stopped: see {self.log}\n{self.log.read_text()}")
+            client = Client(self.port)
             try:
-                status, _body, _headers = Client(self.port).request("GET", path)
-                if status == 200:
+                if client.request("GET", path)[0] == 200:
                     return
             except OSError:
                 pass
+            finally:
+                client.close()
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not answer {path} in {timeout} s")
             time.sleep(0.1)
@@ -333,9 +339,7 @@ class Report:
     built: list[str] = field(default_factory=list)
 
 
-def measure(
-    small: Requests, large: Requests, bare: Client, rounds: int, report: Report
-) -> None:
+def measure(small: Requests, large: Requests, bare: Client, rounds: int, report: Report) -> None:
     """Medians per kind, S and the large size alternating request by request, with the bare
     route and bare Jinja pages of the same sizes in between."""
     sides = {"S": small, "L": large}
@@ -417,6 +421,7 @@ def run(
         "L": Gunicorn("serve", workdir / "gunicorn-l.log", large.url),
         "bare": Gunicorn("bare_app", workdir / "gunicorn-bare.log"),
     }
+    clients: list[Client] = []
     try:
         for name, server in servers.items():
             server.wait_ready("/bare" if name == "bare" else "/privacy")
@@ -424,6 +429,7 @@ def run(
         small_requests = discover(small, servers["S"].port, bookings)
         large_requests = discover(large, servers["L"].port, bookings)
         bare = Client(servers["bare"].port)
+        clients += [small_requests.client, large_requests.client, bare]
         measure(small_requests, large_requests, bare, rounds, report)
         report.worker_rss_mb = servers["L"].worker_rss_mb()
         report.plain_feed_ms, report.feed_events = plain_feed_ms(
@@ -440,6 +446,8 @@ def run(
                     servers["S"].port, [small_requests.paths[key]], n, seconds
                 )
     finally:
+        for client in clients:
+            client.close()
         for server in servers.values():
             server.stop()
     return report
@@ -481,11 +489,12 @@ def print_report(report: Report, database: str, out=sys.stdout) -> None:
             f" {size['S']:10,} {size['L']:10,}\n"
         )
     feed = report.medians["feed"]["L"]
+    feed_ratio = feed / report.plain_feed_ms
     w(
         f"  public feed of one place at {big} ({report.feed_events} events, "
         f"{report.bytes['feed']['L']:,} bytes): {feed:.1f} ms over HTTP; plain icalendar "
         f"builds the same events in {report.plain_feed_ms:.1f} ms: "
-        f"{feed / report.plain_feed_ms:.2f}x ({verdict(feed / report.plain_feed_ms, FEED_TARGET)})\n"
+        f"{feed_ratio:.2f}x ({verdict(feed_ratio, FEED_TARGET)})\n"
     )
     w(f"  throughput at {s} (answers per second; public pages as a share of the bare route)\n")
     for n, by_key in report.throughput.items():
