@@ -157,8 +157,14 @@ def fresh_app(url: str, **extra) -> Flask:
         if db.engine.dialect.name == "postgresql":
             downgrade(revision="base")
         upgrade()
-        dispose_engines()
+        close()
     return app
+
+
+def close() -> None:
+    """End the session and close every pooled connection of the current app."""
+    db.session.remove()
+    dispose_engines()
 
 
 def insert(table, rows: list[dict]) -> None:
@@ -536,7 +542,7 @@ def build(
             "questions registered": questions,
             "occurrences indexed": indexed,
         }
-        dispose_engines()
+        close()
     network.seconds = time.perf_counter() - started
     if echo:
         print(f"  network {network.summary()}", file=sys.stderr)

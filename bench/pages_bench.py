@@ -43,7 +43,7 @@ sys.path.insert(0, str(BENCH))
 import network  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from app import clock, create_app, dispose_engines  # noqa: E402
+from app import clock, create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import ConsultationHours, IndexedSlot, Location  # noqa: E402
 from app.services import feeds, occurrence_index  # noqa: E402
@@ -282,7 +282,7 @@ def discover(net: network.Network, port: int, bookings: int) -> Requests:
             if (row.series_id, row.starts_at) not in seen and len(seen) < max(bookings, 1):
                 seen.add((row.series_id, row.starts_at))
                 requests.free.append((row.series_id, _slot_param(row.starts_at)))
-        dispose_engines()
+        network.close()
     requests.paths = {
         "home": "/",
         "list": "/spreekuren",
@@ -311,7 +311,7 @@ def plain_feed_ms(net: network.Network, city: str, rounds: int) -> tuple[float, 
         stamp = datetime.now(UTC)
         name = f"Spreekuren in {city}"
         result = network.median_ms(lambda: network.plain_icalendar(events, name, stamp), rounds)
-        dispose_engines()
+        network.close()
     return result, len(events)
 
 

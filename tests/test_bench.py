@@ -17,7 +17,7 @@ sys.path.insert(0, str(BENCH))
 import network  # noqa: E402
 import pages_bench  # noqa: E402
 
-from app import clock, create_app, dispose_engines  # noqa: E402
+from app import clock, create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Booking, ConsultationHours, IndexedSlot  # noqa: E402
 from app.services import occurrence_index  # noqa: E402
@@ -60,7 +60,7 @@ def test_tiny_network_is_built_deterministically_and_served(urls, tmp_path):
         free = occurrence_index.free_slots_query(now).where(IndexedSlot.series_id == full.id)
         assert db.session.execute(free).all() == []
         assert db.session.scalar(sa.select(sa.func.count(Booking.id))) == small.counts["bookings"]
-        dispose_engines()
+        network.close()
 
     report = pages_bench.run(
         small, large, rounds=1, seconds=0.2, connections=(2,), workdir=tmp_path
