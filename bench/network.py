@@ -576,15 +576,20 @@ def _bookings(
             finish = datetime.combine(day, s.end_time, AMS).astimezone(UTC)
             coming = day >= today
             while cursor + step <= finish:
-                if full and cursor > now:
-                    for seat in range(1, s.seats_per_slot + 1):
-                        rows.append(booking_row(len(rows), s.id, cursor, cursor + step, seat=seat))
-                elif coming and cursor > now:
-                    if rng.random() < future_share:
+                # One draw per slot, booked or not, past the moment or not: the network
+                # depends on the day it is built, not on the time of day.
+                if coming:
+                    drawn = rng.random() < future_share
+                    if full and cursor > now:
+                        for seat in range(1, s.seats_per_slot + 1):
+                            rows.append(
+                                booking_row(len(rows), s.id, cursor, cursor + step, seat=seat)
+                            )
+                    elif drawn and cursor > now:
                         rows.append(
                             booking_row(len(rows), s.id, cursor, cursor + step, created_at=now)
                         )
-                elif not coming and past_rng.random() < past_share:
+                elif past_rng.random() < past_share:
                     status = past_rng.choice(past)
                     rows.append(booking_row(len(rows), s.id, cursor, cursor + step, status=status))
                 cursor += step
