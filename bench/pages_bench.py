@@ -206,11 +206,10 @@ class Client:
 
 @dataclass
 class Requests:
-    """The requests of one network: per kind, a function that makes the next one."""
+    """One network's requests: their paths, the free times to book, the feed's ETag."""
 
     client: Client
     paths: dict[str, str] = field(default_factory=dict)
-    full_slot: str = ""
     free: list[tuple[int, str]] = field(default_factory=list)  # (series, slot) to book
     etag: str = ""
     bytes: dict[str, int] = field(default_factory=dict)
@@ -269,7 +268,8 @@ def discover(net: network.Network, port: int, bookings: int) -> Requests:
             .where(IndexedSlot.series_id != full.id)
             .limit(max(bookings, 1) * 4)
         ).all()
-        # The series page with free times: the first series (by id) that has some.
+        # The series page with free times: of the series with the earliest free times, the
+        # first by id.
         series_id = min(row.series_id for row in free)
         city = db.session.scalar(
             sa.select(Location.city)
