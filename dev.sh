@@ -2,7 +2,7 @@
 # Spreekuur developer commands.
 #   ./dev.sh run    set up (virtualenv, install, translations, migrations, demo data) and serve
 #   ./dev.sh test   set up and run the whole test suite (SQLite; PostgreSQL too with TEST_DATABASE_URL)
-#   ./dev.sh bench  run the benchmarks in bench/
+#   ./dev.sh bench  run the benchmarks in bench/ (bench/*_bench.py)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -45,7 +45,7 @@ case "$cmd" in
     ;;
   bench)
     setup
-    for script in bench/*.py; do "$VENV/bin/python" "$script" "$@"; done
+    for script in bench/*_bench.py; do "$VENV/bin/python" "$script" "$@"; done
     ;;
   *)
     echo "usage: ./dev.sh run | test [pytest args] | bench" >&2

@@ -1,9 +1,9 @@
 """Benchmark: does two years of history slow down finding help and booking?
 
-Builds two databases with the same region (100+ series): one with two years of history
-(50,000+ bookings), one without. Prints the median time of the public upcoming-hours page
-and of a booking POST on each, as ratios to each other and to a bare Flask route measured
-in the same process. Target: history costs at most 1.2x.
+Builds two databases with the same region (120 series, ``bench/network.py``): one with two
+years of past bookings, one without; the coming weeks are the same. Prints the median time
+of the public upcoming-hours page and of a booking POST on each, as ratios to each other
+and to a bare Flask route measured in the same process. Target: history costs at most 1.2x.
 
     python bench/booking_bench.py [--database-url postgresql://...] [--rounds 40]
 """
@@ -11,134 +11,36 @@ in the same process. Target: history costs at most 1.2x.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
-from datetime import time as wall
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import sqlalchemy as sa  # noqa: E402
-from flask_migrate import downgrade, upgrade  # noqa: E402
+import network  # noqa: E402
 
-from app import clock, create_app, dispose_engines  # noqa: E402
+from app import clock, create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.models import (  # noqa: E402
-    Booking,
-    ConsultationHours,
-    Location,
-    Mode,
-    Organisation,
-    OrganisationKind,
-    Recurrence,
-    SeriesStatus,
-    Topic,
-)
+from app.services import occurrence_index  # noqa: E402
 
-AMS = ZoneInfo("Europe/Amsterdam")
-SERIES = 120
-BOOKINGS = 60_000
+# A region of 120 series at 12 locations of 3 organisations (bench/network.py).
+REGION = network.Size("region", series=120, locations=12, organisations=3)
+HISTORY_DAYS = 2 * 365
 
 
 def build(url: str, history: bool) -> None:
-    """Create the region; with history, add two years of past bookings."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            downgrade(revision="base")
-        upgrade()
-        today = clock.today()
-        topic = Topic(slug="geldzaken", name_nl="Geldzaken", name_en="Money")
-        library = Organisation(name="Bibliotheek", kind=OrganisationKind.LIBRARY)
-        db.session.add_all([topic, library])
-        locations = [
-            Location(
-                organisation=library,
-                name=f"Vestiging {i}",
-                street="Straat 1",
-                postcode="1234 AB",
-                city=f"Plaats {i % 6}",
-            )
-            for i in range(12)
-        ]
-        db.session.add_all(locations)
-        series = []
-        for i in range(SERIES):
-            s = ConsultationHours(
-                provider=library,
-                location=locations[i % len(locations)],
-                title=f"Spreekuur {i}",
-                mode=Mode.APPOINTMENT,
-                recurrence=Recurrence.WEEKLY,
-                weekdays=str(i % 5),
-                interval_weeks=1,
-                month_weeks="",
-                start_date=today - timedelta(days=2 * 365),
-                start_time=wall(9, 0),
-                end_time=wall(17, 0),
-                slot_minutes=30,
-                seats_per_slot=4,
-                min_notice_hours=0,
-                book_ahead_days=60,
-                status=SeriesStatus.PUBLISHED,
-                revision=1,
-                topics=[topic],
-            )
-            series.append(s)
-        db.session.add_all(series)
-        db.session.commit()
-        if history:
-            rows = []
-            n = 0
-            day = today - timedelta(days=2 * 365)
-            while n < BOOKINGS:
-                for s in series:
-                    if day.weekday() != int(s.weekdays):
-                        continue
-                    for k in range(5):
-                        start = datetime.combine(day, wall(9 + k, 0), AMS).astimezone(UTC)
-                        rows.append(
-                            {
-                                "series_id": s.id,
-                                "slot_start": start,
-                                "slot_end": start + timedelta(minutes=30),
-                                "seat": 1,
-                                "code": f"H{n:07d}",
-                                "token_hash": hashlib.sha256(str(n).encode()).hexdigest(),
-                                "version": 1,
-                                "status": "attended",
-                                "booked_via": "resident",
-                                "name": "",
-                                "phone": "",
-                                "email": "",
-                                "language": "nl",
-                                "question": "",
-                                "needs_interpreter": False,
-                                "needs_wheelchair": False,
-                                "cancel_reason": "",
-                                "affected_reason": "",
-                                "created_at": start,
-                                "updated_at": start,
-                            }
-                        )
-                        n += 1
-                day += timedelta(days=1)
-                if day >= today:
-                    break
-            for i in range(0, len(rows), 5000):
-                db.session.execute(sa.insert(Booking), rows[i : i + 5000])
-            db.session.commit()
-            print(
-                f"  history: {db.session.scalar(sa.select(sa.func.count(Booking.id)))} bookings,"
-                f" {SERIES} series",
-                file=sys.stderr,
-            )
-        dispose_engines()
+    """The region; with history, two years of past bookings. The coming weeks (series,
+    exceptions, booked seats) are the same in both."""
+    network.build(
+        url,
+        REGION,
+        history_days=HISTORY_DAYS if history else 0,
+        past_share=1.0,  # every past slot was booked
+        registrations=False,
+    )
 
 
 def median_ms(fn, rounds: int) -> float:
@@ -155,25 +57,23 @@ class Target:
 
     def __init__(self, url: str):
         self.app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": url,
-                "SECRET_KEY": "bench",
-                "TESTING": True,
-                "WTF_CSRF_ENABLED": False,
-                "MAIL_PORT": 1,
-                # One address books thousands of times here; the counting is still timed.
-                "RATELIMIT_BOOKING_ADDRESS": "1000000 per hour",
-            }
+            network.config(
+                url,
+                WTF_CSRF_ENABLED=False,
+                # One address books hundreds of times here; the counting is still timed.
+                RATELIMIT_BOOKING_ADDRESS="1000000 per hour",
+            )
         )
         self.app.add_url_rule("/bare", "bare", lambda: "ok")
         self.client = self.app.test_client()
         with self.app.app_context():
-            self.series_id = db.session.scalar(
-                sa.select(ConsultationHours.id).order_by(ConsultationHours.id)
-            )
-            weekday = int(db.session.get(ConsultationHours, self.series_id).weekdays)
-            today = clock.today()
-            self.first = today + timedelta(days=(weekday - today.weekday()) % 7 + 7)
+            # Free times from the index, the same in both databases: one POST books each.
+            self.free = [
+                (row.series_id, row.starts_at.strftime("%Y-%m-%dT%H:%MZ"))
+                for row in db.session.execute(
+                    occurrence_index.free_slots_query(clock.now()).limit(2000)
+                )
+            ]
 
     def page(self, _i=0):
         assert self.client.get("/spreekuren").status_code == 200
@@ -182,11 +82,9 @@ class Target:
         assert self.client.get("/bare").status_code == 200
 
     def book(self, i=0):
-        day = self.first + timedelta(weeks=(i // 16) % 6)
-        start = datetime.combine(day, wall(9, 0), AMS) + timedelta(minutes=30 * (i % 16))
-        moment = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+        series_id, moment = self.free[i % len(self.free)]
         response = self.client.post(
-            f"/spreekuren/{self.series_id}/afspraak?tijd={moment}",
+            f"/spreekuren/{series_id}/afspraak?tijd={moment}",
             data={"name": "Bench", "language": "nl"},
         )
         assert response.status_code in (303, 409), response.status_code

@@ -22,7 +22,6 @@ time of
 from __future__ import annotations
 
 import argparse
-import hashlib
 import http.client
 import logging
 import statistics
@@ -36,10 +35,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import icalendar  # noqa: E402
+import network  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from flask_migrate import downgrade, upgrade  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from app import clock, create_app, dispose_engines  # noqa: E402
@@ -69,11 +69,8 @@ PER_WEEK = 8  # bookings per series per week
 
 def build(url: str) -> dict[str, str]:
     """Create the region; return the tokens of the benchmarked feeds."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
+    app = network.fresh_app(url)
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            downgrade(revision="base")
-        upgrade()
         today = clock.today()
         library = Organisation(name="Bibliotheek Vechtstreek", kind=OrganisationKind.LIBRARY)
         partners = [
@@ -134,34 +131,20 @@ def build(url: str) -> dict[str, str]:
                     start = datetime.combine(day, wall(9, 0), AMS) + timedelta(minutes=30 * k)
                     cancelled = k == 7 and day > today - timedelta(days=20)
                     rows.append(
-                        {
-                            "series_id": s.id,
-                            "slot_start": start.astimezone(UTC),
-                            "slot_end": (start + timedelta(minutes=30)).astimezone(UTC),
-                            "seat": None if cancelled else 1,
-                            "code": f"B{n:07d}",
-                            "token_hash": hashlib.sha256(str(n).encode()).hexdigest(),
-                            "version": 2 if cancelled else 1,
-                            "status": "cancelled" if cancelled else "booked",
-                            "booked_via": "resident",
-                            "name": "Fatima el Amrani",
-                            "phone": "0612345678",
-                            "email": "",
-                            "language": "nl",
-                            "question": "",
-                            "needs_interpreter": False,
-                            "needs_wheelchair": False,
-                            "cancel_reason": "",
-                            "cancelled_at": now if cancelled else None,
-                            "affected_reason": "",
-                            "created_at": now,
-                            "updated_at": now,
-                        }
+                        network.booking_row(
+                            n,
+                            s.id,
+                            start.astimezone(UTC),
+                            (start + timedelta(minutes=30)).astimezone(UTC),
+                            status="cancelled" if cancelled else "booked",
+                            name="Fatima el Amrani",
+                            phone="0612345678",
+                            created_at=now,
+                        )
                     )
                     n += 1
                 day += timedelta(days=7)
-        for i in range(0, len(rows), 5000):
-            db.session.execute(sa.insert(Booking), rows[i : i + 5000])
+        network.insert(Booking.__table__, rows)
         db.session.commit()
         tokens = {}
         for detail in (FeedBookings.COUNTS, FeedBookings.CODES):
@@ -189,49 +172,6 @@ def after_request_ms(target: Target, fn, rounds: int) -> float:
         fn()
         times.append(time.perf_counter() - started)
     return statistics.median(times) * 1000
-
-
-def median_ms(fn, rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
-
-
-def plain_icalendar(events: list[ical.CalendarEvent], name: str, stamp: datetime) -> bytes:
-    """The same calendar, made the usual way: icalendar objects, then ``to_ical``."""
-    cal = icalendar.Calendar()
-    for key, value in (
-        ("prodid", ical.PRODID),
-        ("version", "2.0"),
-        ("calscale", "GREGORIAN"),
-        ("method", "PUBLISH"),
-        ("name", name),
-        ("x-wr-calname", name),
-        ("x-wr-timezone", "Europe/Amsterdam"),
-        ("refresh-interval", timedelta(hours=1)),
-        ("x-published-ttl", "PT1H"),
-    ):
-        cal.add(key, value)
-    cal.add_component(ical.vtimezone("Europe/Amsterdam"))
-    for item in events:
-        event = icalendar.Event()
-        event.add("uid", item.uid)
-        event.add("dtstamp", stamp)
-        event.add("dtstart", item.start)
-        event.add("dtend", item.end)
-        event.add("summary", item.summary)
-        event.add("location", item.location)
-        event.add("description", item.description)
-        event.add("url", item.url)
-        event.add("status", "CANCELLED" if item.cancelled else "CONFIRMED")
-        event.add("sequence", item.sequence)
-        event.add("last-modified", item.last_modified)
-        event.add("transp", "TRANSPARENT")
-        cal.add_component(event)
-    return cal.to_ical()
 
 
 class Target:
@@ -312,7 +252,7 @@ def measure(target: Target, detail: str, rounds: int) -> dict[str, float]:
 
     runs = {
         "feed": (lambda: target.get(path), 1),
-        "icalendar": (lambda: plain_icalendar(events, name, stamp), 1),
+        "icalendar": (lambda: network.plain_icalendar(events, name, stamp), 1),
         "304": (lambda: target.get(path, conditional), 40),
         "bare": (lambda: target.get("/bare", conditional), 40),
         "304 http": (lambda: target.http_get(path, conditional), 40),
@@ -329,7 +269,7 @@ def measure(target: Target, detail: str, rounds: int) -> dict[str, float]:
     per_block = max(rounds // blocks, 1)
     for _ in range(blocks):  # alternate, so that drift of the machine hits all alike
         for key, (run, weight) in runs.items():
-            samples[key].append(median_ms(run, per_block * weight))
+            samples[key].append(network.median_ms(run, per_block * weight))
         for key, run in between.items():
             samples.setdefault(key, []).append(after_request_ms(target, run, per_block * 40))
     result = {key: statistics.median(values) for key, values in samples.items()}

@@ -18,25 +18,22 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import network  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from flask_migrate import downgrade, upgrade  # noqa: E402
 
 from app import clock, create_app, dispose_engines  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
-    Channel,
-    Duration,
-    HowHelped,
     Location,
     Organisation,
     OrganisationKind,
     RegisteredQuestion,
-    Registration,
     Role,
     Topic,
 )
@@ -49,14 +46,7 @@ EMAIL, PASSWORD = "coordinator@bench.example", "bench-password-1"
 
 
 def config(url: str) -> dict:
-    return {
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SECRET_KEY": "bench",
-        "TESTING": True,
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
-    }
+    return network.config(url, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
 
 
 def measured_month(today: date) -> tuple[date, date]:
@@ -67,11 +57,8 @@ def measured_month(today: date) -> tuple[date, date]:
 
 def build(url: str, history: bool) -> None:
     """The region; the registrations of three years, or of the measured month only."""
-    app = create_app(config(url))
+    app = network.fresh_app(url)
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            downgrade(revision="base")
-        upgrade()
         today = clock.today()
         topics = [
             Topic(slug=f"t{i}", name_nl=f"Onderwerp {i}", name_en=f"Topic {i}", sort_order=i)
@@ -103,86 +90,24 @@ def build(url: str, history: bool) -> None:
         )
         db.session.commit()
         desks = [(loc.organisation_id, loc.id) for loc in locations]
-        topic_ids = [t.id for t in topics]
         first, last = measured_month(today)
-        start = first - timedelta(days=YEARS * 365) if history else first
-        end = today if history else last
-        rng = random.Random(3)
-        channels, durations, hows = list(Channel), list(Duration), list(HowHelped)
-        registration_id = question_id = 0
-        contacts, questions = [], []
-
-        def flush() -> None:
-            if contacts:
-                db.session.execute(sa.insert(Registration), contacts)
-                db.session.execute(sa.insert(RegisteredQuestion), questions)
-                contacts.clear()
-                questions.clear()
-
-        day = first - timedelta(days=YEARS * 365)
-        while day <= end:
-            # The same random draws for every day, kept or not: the measured month is the
-            # same in both databases.
-            for _ in range(CONTACTS_PER_DAY):
-                organisation_id, location_id = rng.choice(desks)
-                channel, duration = rng.choice(channels), rng.choice(durations)
-                asked = [
-                    (rng.choice(topic_ids), rng.choice(hows[:3]))
-                    for _ in range(rng.choice((1, 1, 1, 2)))
-                ]
-                if day < start:
-                    continue
-                registration_id += 1
-                contacts.append(
-                    {
-                        "id": registration_id,
-                        "organisation_id": organisation_id,
-                        "location_id": location_id,
-                        "channel": channel,
-                        "duration": duration,
-                        "day": day,
-                        "registered_at": datetime.combine(day, datetime.min.time(), UTC),
-                    }
-                )
-                for topic_id, how in asked:
-                    question_id += 1
-                    questions.append(
-                        {
-                            "id": question_id,
-                            "registration_id": registration_id,
-                            "topic_id": topic_id,
-                            "how_helped": how,
-                            "course_recommended": False,
-                            "organisation_id": organisation_id,
-                            "location_id": location_id,
-                            "day": day,
-                        }
-                    )
-            if len(contacts) > 20_000:
-                flush()
-            day += timedelta(days=1)
-        flush()
-        if db.engine.dialect.name == "postgresql":
-            for table in ("registration", "registered_question"):
-                db.session.execute(
-                    sa.text(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
-                )
-            db.session.execute(sa.text("ANALYZE"))
-        else:
-            db.session.execute(sa.text("ANALYZE"))
+        # The same random draws for every day, kept or not: the measured month is the same
+        # in both databases.
+        found = network.contacts(
+            random.Random(3),
+            desks,
+            [t.id for t in topics],
+            first - timedelta(days=YEARS * 365),
+            today if history else last,
+            CONTACTS_PER_DAY,
+            keep_from=None if history else first,
+        )
+        network.insert_contacts(found)
         db.session.commit()
+        network.settle()
         count = db.session.scalar(sa.select(sa.func.count()).select_from(RegisteredQuestion))
         print(f"  {'history' if history else 'one month'}: {count} questions", file=sys.stderr)
         dispose_engines()
-
-
-def median_ms(fn, rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
 
 
 class Target:
@@ -226,7 +151,7 @@ def measure(empty: Target, full: Target, rounds: int) -> dict[str, dict[str, flo
     for _ in range(0, rounds, block):
         for label, target in (("empty", empty), ("full", full)):
             for name in names:
-                samples[name][label].append(median_ms(getattr(target, name), block))
+                samples[name][label].append(network.median_ms(getattr(target, name), block))
     return {
         name: {label: statistics.median(values) for label, values in by_db.items()}
         for name, by_db in samples.items()

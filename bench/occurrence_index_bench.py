@@ -1,8 +1,9 @@
 """Benchmark: what does the index of coming occurrences cost to build and to keep?
 
-Generates a network (by default the size L of issue 14: 5,000 series at 1,000 locations of
-150 organisations, a mix of weekly and monthly, walk-in, appointment and mixed hours, with
-exceptions, closures and booked seats) and prints
+Generates a network with ``bench/network.py`` (by default the size L of issue 14: 5,000
+series at 1,000 locations of 150 organisations, a mix of weekly and monthly, walk-in,
+appointment and mixed hours, with exceptions, closures and booked seats; no past bookings or
+registrations, which the index never reads) and prints
 
 * the index's row counts (occurrences, slots) and its window;
 * the time of a full rebuild and of the daily roll by one day;
@@ -21,182 +22,37 @@ exceptions, closures and booked seats) and prints
 from __future__ import annotations
 
 import argparse
-import hashlib
 import random
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, timedelta
 from datetime import time as wall
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import network  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from flask_migrate import downgrade, upgrade  # noqa: E402
 
 from app import clock, create_app, dispose_engines  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
-    Booking,
     ConsultationHours,
-    ExceptionKind,
     IndexedOccurrence,
     IndexedSlot,
     Location,
-    LocationClosure,
-    Mode,
-    Organisation,
-    OrganisationKind,
-    Recurrence,
-    SeriesException,
-    SeriesStatus,
-    Topic,
 )
 from app.services import occurrence_index, schedule  # noqa: E402
 from app.transactions import writing  # noqa: E402
-
-
-def build(url: str, series_count: int, locations: int, organisations: int, seed: int) -> None:
-    """A generated network: series, exceptions, closures and bookings holding seats."""
-    rng = random.Random(seed)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            downgrade(revision="base")
-        upgrade()
-        today = clock.today()
-        topics = [
-            Topic(slug=f"onderwerp-{n}", name_nl=f"Onderwerp {n}", name_en=f"Topic {n}")
-            for n in range(8)
-        ]
-        orgs = [
-            Organisation(
-                name=f"Organisatie {n}",
-                kind=OrganisationKind.LIBRARY if n % 3 == 0 else OrganisationKind.PARTNER,
-            )
-            for n in range(organisations)
-        ]
-        db.session.add_all(topics + orgs)
-        places = [
-            Location(
-                organisation=orgs[n % organisations],
-                name=f"Vestiging {n}",
-                street="Straat 1",
-                postcode="1234 AB",
-                city=f"Plaats {n % 300}",
-            )
-            for n in range(locations)
-        ]
-        db.session.add_all(places)
-        db.session.flush()
-        rows = []
-        for n in range(series_count):
-            mode = rng.choice([Mode.APPOINTMENT, Mode.APPOINTMENT, Mode.MIXED, Mode.WALK_IN])
-            weekly = rng.random() < 0.8
-            start = rng.choice([9, 10, 13, 14, 18]) * 60
-            rows.append(
-                {
-                    "provider_id": orgs[n % organisations].id,
-                    "location_id": places[n % locations].id,
-                    "title": f"Spreekuur {n}",
-                    "description": "",
-                    "what_to_bring": "",
-                    "mode": mode.value,
-                    "recurrence": (Recurrence.WEEKLY if weekly else Recurrence.MONTHLY).value,
-                    "weekdays": str(rng.randrange(5)),
-                    "interval_weeks": rng.choice([1, 1, 1, 2]) if weekly else 1,
-                    "month_weeks": "" if weekly else rng.choice(["1", "2,4", "-1"]),
-                    "start_date": today - timedelta(days=365),
-                    "end_date": None,
-                    "start_time": wall(start // 60, 0),
-                    "end_time": wall(start // 60 + rng.choice([2, 3]), 0),
-                    "walk_in_start": wall(start // 60 - 1, 0) if mode is Mode.MIXED else None,
-                    "walk_in_end": wall(start // 60, 0) if mode is Mode.MIXED else None,
-                    "slot_minutes": rng.choice([20, 30, 30, 45]),
-                    "seats_per_slot": rng.choice([1, 1, 2]),
-                    "min_notice_hours": 2,
-                    "book_ahead_days": rng.choice([28, 42, 42, 60]),
-                    "status": SeriesStatus.PUBLISHED.value,
-                    "revision": 1,
-                    "created_at": clock.now(),
-                    "updated_at": clock.now(),
-                }
-            )
-        for at in range(0, len(rows), 2000):
-            db.session.execute(sa.insert(ConsultationHours.__table__), rows[at : at + 2000])
-        every = db.session.scalars(sa.select(ConsultationHours)).all()
-        links = [{"series_id": s.id, "topic_id": topics[s.id % 8].id} for s in every]
-        db.session.execute(sa.insert(Topic.metadata.tables["series_topic"]), links)
-        exceptions = []
-        for s in rng.sample(every, len(every) // 10):
-            days = list(schedule.pattern_dates(s, today, today + timedelta(days=40)))
-            if days:
-                exceptions.append(
-                    SeriesException(
-                        series_id=s.id, date=rng.choice(days), kind=ExceptionKind.CANCELLED
-                    )
-                )
-        db.session.add_all(exceptions)
-        for place in rng.sample(places, max(locations // 20, 1)):
-            first = today + timedelta(days=rng.randrange(40))
-            db.session.add(
-                LocationClosure(
-                    location_id=place.id, start_date=first, end_date=first + timedelta(days=2)
-                )
-            )
-        db.session.flush()
-        bookings = []
-        bookable = [s for s in every if s.is_bookable_mode]
-        found = schedule.occurrences(bookable, today, today + timedelta(days=42))
-        for occurrence in found:
-            for slot in occurrence.slots:
-                if rng.random() < 0.3:
-                    k = len(bookings)
-                    bookings.append(
-                        {
-                            "series_id": occurrence.series.id,
-                            "slot_start": slot.start_utc,
-                            "slot_end": slot.end.astimezone(UTC),
-                            "seat": 1,
-                            "code": f"B{k:07d}",
-                            "token_hash": hashlib.sha256(str(k).encode()).hexdigest(),
-                            "version": 1,
-                            "status": "booked",
-                            "booked_via": "resident",
-                            "name": "Bench",
-                            "phone": "",
-                            "email": "",
-                            "language": "nl",
-                            "question": "",
-                            "needs_interpreter": False,
-                            "needs_wheelchair": False,
-                            "cancel_reason": "",
-                            "affected_reason": "",
-                            "created_at": clock.now(),
-                            "updated_at": clock.now(),
-                        }
-                    )
-        for at in range(0, len(bookings), 5000):
-            db.session.execute(sa.insert(Booking), bookings[at : at + 5000])
-        db.session.commit()
-        print(
-            f"  network: {organisations} organisations, {locations} locations, "
-            f"{len(every)} series, {len(exceptions)} exceptions, {len(bookings)} bookings",
-            file=sys.stderr,
-        )
-        dispose_engines()
 
 
 def timed(fn) -> float:
     started = time.perf_counter()
     fn()
     return (time.perf_counter() - started) * 1000
-
-
-def median_ms(fn, rounds: int) -> float:
-    return statistics.median(timed(fn) for _ in range(rounds))
 
 
 def diff_refresh(series: ConsultationHours, start, end) -> None:
@@ -258,7 +114,7 @@ def diff_refresh(series: ConsultationHours, start, end) -> None:
 
 def measure(url: str, rounds: int, seed: int) -> None:
     rng = random.Random(seed)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
+    app = create_app(network.config(url))
     with app.app_context(), writing():
         today = clock.today()
 
@@ -344,7 +200,7 @@ def measure(url: str, rounds: int, seed: int) -> None:
             ("one location's", one_place),
             ("first 20 free times", free),
         ):
-            ms = median_ms(lambda q=query: db.session.execute(q).all(), rounds)
+            ms = network.median_ms(lambda q=query: db.session.execute(q).all(), rounds)
             print(f"    {label:<22} {ms:8.2f} ms")
         db.session.rollback()
         dispose_engines()
@@ -362,7 +218,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/network.db"
         print("Building the network...", file=sys.stderr)
-        build(url, args.series, args.locations, args.organisations, args.seed)
+        size = network.Size("custom", args.series, args.locations, args.organisations)
+        network.build(url, size, seed=args.seed, history_days=0, registrations=False, index=False)
         measure(url, args.rounds, args.seed)
 
 
