@@ -348,6 +348,8 @@ CAN_TABLE = [
     (Action.CREATE_COURSE, "organisation", (P, U), N, N, N, N),
     (Action.COURSE_LISTS, "course", H, N, Y, Y, N),
     (Action.COURSE_LISTS, "course", (P, U), N, N, N, N),
+    (Action.RUN_COURSE, "course", H, N, Y, Y, N),
+    (Action.RUN_COURSE, "course", (P, U), N, N, N, N),
     # The desk: anyone opens a location's queue (it shows them what they may see); someone
     # comes in for hours of one's own organisation or at one's own location; the visit's
     # organisation helps and registers, every role alike and for itself only.

@@ -7,7 +7,14 @@ from app.models.booking import (
     OutboxMessage,
     OutboxStatus,
 )
-from app.models.course import Course, CourseSession, Enrolment, EnrolmentStatus
+from app.models.course import (
+    Attendance,
+    Course,
+    CourseLogEntry,
+    CourseSession,
+    Enrolment,
+    EnrolmentStatus,
+)
 from app.models.desk import (
     Channel,
     Duration,
@@ -64,7 +71,9 @@ __all__ = [
     "ConsentMethod",
     "ConsentScope",
     "ContactMethod",
+    "Attendance",
     "Course",
+    "CourseLogEntry",
     "CourseSession",
     "Enrolment",
     "EnrolmentStatus",
