@@ -778,3 +778,56 @@ def test_a_session_of_another_course_is_not_found(en, login, make_course, librar
         if "/sessions/" in url and "/sessions/new" not in url:
             assert en.open(url, method=method, data=data).status_code == 404, url
     assert en.get("/portal/courses/999999/places").status_code == 404
+
+
+def test_the_figures_page_and_downloads_count_the_course(
+    en, login, make_course, partner_staff, library, library_staff, topic, make_user
+):
+    """Marked through the printable list, counted on the organisation's figures page and in
+    its CSV and XLSX downloads: 1 course, 2 participants, 3 sessions held, 3 of 4 came."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    course = past_course(make_course)
+    one, two = (refer(partner_staff, library, topic, course).enrolment for _ in range(2))
+    admin = make_user(Role.ORG_ADMIN, library)
+    login(admin)
+    for session, marks in zip(
+        course.sessions[:2],
+        ({f"e{one.id}": "present", f"e{two.id}": "present"}, {f"e{one.id}": "present", f"e{two.id}": "absent"}),
+        strict=True,
+    ):
+        url = f"/portal/courses/{course.id}/sessions/{session.id}/list"
+        assert en.post(url, data=marks).status_code == 303
+    query = {
+        "period": "range",
+        "first": (clock.today() - timedelta(days=30)).isoformat(),
+        "last": clock.today().isoformat(),
+    }
+    base = f"/portal/figures/organisation/{library.id}"
+    page = en.get(base, query_string=query).get_data(as_text=True)
+    row = page[page.index("Courses per organisation") :]
+    row = row[row.index("<th scope=\"row\">Bibliotheek Vechtdal</th>") :].split("</tr>")[0]
+    cells = [c.split("</td>")[0] for c in row.split('<td class="number">')[1:]]
+    assert cells == ["1", "2", "3", "75%"]
+
+    text = en.get(f"{base}/export.csv", query_string=query).get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    header = rows.index(
+        [
+            "Courses per organisation",
+            "Courses given",
+            "Participants",
+            "Sessions held",
+            "Came",
+            "Did not come",
+            "Attendance (%)",
+        ]
+    )
+    assert rows[header + 1] == ["Bibliotheek Vechtdal", "1", "2", "3", "3", "1", "75"]
+
+    book = load_workbook(io.BytesIO(en.get(f"{base}/export.xlsx", query_string=query).get_data()))
+    values = [list(r) for r in book.active.iter_rows(values_only=True)]
+    assert ["Bibliotheek Vechtdal", 1, 2, 3, 3, 1, 75] in values
