@@ -4,6 +4,8 @@ the course; nobody else's staff may do any of it."""
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 from datetime import time, timedelta
 
@@ -11,24 +13,30 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
+from openpyxl import load_workbook
 
 from app import clock
 from app.extensions import db
 from app.models import (
     Attendance,
+    ConsentScope,
     Course,
     CourseLogEntry,
     CourseSession,
     Enrolment,
     EnrolmentStatus,
+    Organisation,
     OrganisationKind,
     OutboxMessage,
+    ReferralStatus,
     Role,
+    Topic,
+    User,
 )
-from app.services import DomainError, course_runs, courses, figures, mail
+from app.services import DomainError, course_runs, courses, figures, mail, referrals
 from app.services.courses import CourseData
 from app.transactions import writing
-from tests.referral_helpers import RESIDENT, write_warm
+from tests.referral_helpers import RESIDENT, consent, warm_draft, write_warm
 
 
 @pytest.fixture(autouse=True)
@@ -215,9 +223,7 @@ def test_two_sessions_of_a_course_cannot_start_at_the_same_time(make_course, lib
     course = make_course()
     first, second = course.sessions[:2]
     with pytest.raises(DomainError, match="already has a session"):
-        course_runs.edit_session(
-            second, first.date, first.start_time, time(11, 0), library_staff
-        )
+        course_runs.edit_session(second, first.date, first.start_time, time(11, 0), library_staff)
     db.session.rollback()
     with pytest.raises(DomainError, match="already has a session"):
         course_runs.add_session(course, first.date, first.start_time, time(13), library_staff)
@@ -247,9 +253,7 @@ def test_staff_add_and_remove_a_session_and_participants_are_told(
     ]
     # The removal's calendar file tells calendars the session is off.
     removal = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()[1]
-    events = {
-        str(e["UID"]): e for e in icalendar.Calendar.from_ical(removal.ics).walk("VEVENT")
-    }
+    events = {str(e["UID"]): e for e in icalendar.Calendar.from_ical(removal.ics).walk("VEVENT")}
     assert str(events[f"course-session-{removed.id}@spreekuur"]["STATUS"]) == "CANCELLED"
 
 
@@ -286,7 +290,9 @@ def test_cancel_one_session_with_a_reason_tells_the_participants_by_real_mail(
     [attachment] = list(message.iter_attachments())
     calendar = icalendar.Calendar.from_ical(attachment.get_content())
     event = next(
-        e for e in calendar.walk("VEVENT") if str(e["UID"]) == f"course-session-{session.id}@spreekuur"
+        e
+        for e in calendar.walk("VEVENT")
+        if str(e["UID"]) == f"course-session-{session.id}@spreekuur"
     )
     assert str(event["STATUS"]) == "CANCELLED"
 
@@ -324,9 +330,6 @@ def test_lowering_places_renumbers_seats_within_the_new_number(
     """Seats 1, 3 and 5 of 6 with 3 places: seats 1 to 3, and a later claim still works."""
     course = make_course(capacity=6)
     sent = [refer(partner_staff, library, topic, course) for _ in range(5)]
-    from app.services import referrals
-    from app.models import ReferralStatus
-
     for referral in (sent[1], sent[3]):
         referrals.update(referral, library_staff, ReferralStatus.NOT_REACHED)
     db.session.commit()
@@ -363,72 +366,80 @@ def test_raising_places_gives_them_to_the_first_waiting_who_are_told(
     assert message.subject == "You have a place on Digisterker"
 
 
+def at_once(app, count: int, work) -> list:
+    """Run ``work(n)`` in ``count`` threads released together, each with its own app
+    context, session and transaction (writing, as a request that may write), as
+    simultaneous requests would; return what each returned."""
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+    lock = threading.Lock()
+
+    def run(n: int) -> None:
+        with app.app_context():
+            try:
+                with writing():
+                    barrier.wait()
+                    result = work(n)
+                    db.session.commit()
+                with lock:
+                    results.append(result)
+            except Exception as error:  # pragma: no cover - reported below
+                with lock:
+                    errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    return results
+
+
+def lower_or_refer(course_id: int, by_id: int, library_id: int, topic_id: int, staff_id: int):
+    """Thread 0 lowers the places to three; every other thread refers a resident."""
+
+    def work(n: int) -> str:
+        course = db.session.get(Course, course_id)
+        if n == 0:
+            try:
+                course_runs.change_capacity(course, 3, db.session.get(User, staff_id))
+            except DomainError:
+                db.session.rollback()
+                return "refused"
+            return "lowered"
+        referrals.create(
+            warm_draft(
+                db.session.get(Organisation, library_id),
+                db.session.get(Topic, topic_id),
+                course=course,
+            ),
+            db.session.get(User, by_id),
+            consent(ConsentScope.COURSE),
+        )
+        return "referred"
+
+    return work
+
+
 def test_lowering_places_while_residents_take_seats_never_exceeds_the_places(
     app, make_course, partner_staff, library, library_staff, topic
 ):
     """Eight referrals and a change to three places at the same moment, in their own
     transactions: whatever order the database gives them, the participants fit the places
-    and every seat is within them; the rest wait in one queue without gaps in its order."""
-    from app.models import Organisation, Topic, User
-    from app.services import referrals
-    from tests.referral_helpers import consent, warm_draft
-    from app.models import ConsentScope
-
+    and every seat is within them; the rest wait in one queue without duplicates."""
     for round_ in range(3):
         course = make_course(capacity=8)
         refer(partner_staff, library, topic, course)  # one participant already
-        ids = (course.id, partner_staff.id, library.id, topic.id, library_staff.id)
+        work = lower_or_refer(course.id, partner_staff.id, library.id, topic.id, library_staff.id)
         db.session.commit()
-        barrier = threading.Barrier(9)
-        errors: list[Exception] = []
-        outcomes: list[str] = []
-        lock = threading.Lock()
 
-        def run(n: int) -> None:
-            course_id, by_id, library_id, topic_id, staff_id = ids
-            with app.app_context():
-                try:
-                    with writing():
-                        barrier.wait()
-                        course = db.session.get(Course, course_id)
-                        if n == 0:
-                            try:
-                                course_runs.change_capacity(
-                                    course, 3, db.session.get(User, staff_id)
-                                )
-                                outcome = "lowered"
-                            except DomainError:
-                                db.session.rollback()
-                                outcome = "refused"
-                        else:
-                            referrals.create(
-                                warm_draft(
-                                    db.session.get(Organisation, library_id),
-                                    db.session.get(Topic, topic_id),
-                                    course=course,
-                                ),
-                                db.session.get(User, by_id),
-                                consent(ConsentScope.COURSE),
-                            )
-                            outcome = "referred"
-                        db.session.commit()
-                    with lock:
-                        outcomes.append(outcome)
-                except Exception as error:  # pragma: no cover - reported below
-                    with lock:
-                        errors.append(error)
-                finally:
-                    db.session.remove()
+        outcomes = at_once(app, 9, work)
 
-        threads = [threading.Thread(target=run, args=(n,)) for n in range(9)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        assert errors == []
         assert sorted(outcomes).count("referred") == 8
-
-        db.session.rollback()
+        db.session.rollback()  # end the test's snapshot: read what the threads wrote
         capacity = db.session.scalar(sa.select(Course.capacity).where(Course.id == course.id))
         seats = participants_of(course.id)
         assert len(seats) <= capacity, (round_, outcomes, seats, capacity)
@@ -460,9 +471,7 @@ def test_closing_and_reopening_sign_up(make_course, partner_staff, library, libr
     assert course_runs.set_open(course, True, library_staff)
     db.session.commit()
     assert refer(partner_staff, library, topic, course).enrolment is not None
-    actions = db.session.scalars(
-        sa.select(CourseLogEntry.action).order_by(CourseLogEntry.id)
-    ).all()
+    actions = db.session.scalars(sa.select(CourseLogEntry.action).order_by(CourseLogEntry.id)).all()
     assert actions == ["closed", "opened"]
 
 
@@ -522,37 +531,22 @@ def test_attendance_waits_for_the_session_day_and_only_for_its_list(
 def test_two_staff_marking_at_once_leave_one_row(
     app, make_course, partner_staff, library, library_staff, topic
 ):
+    """Six marks for one participant and session at the same moment: one row, no error."""
     course = past_course(make_course)
     enrolment_id = refer(partner_staff, library, topic, course).enrolment.id
     session_id, staff_id = course.sessions[0].id, library_staff.id
     db.session.commit()
-    barrier = threading.Barrier(6)
-    errors = []
 
-    def run(n: int) -> None:
-        from app.models import User
+    at_once(
+        app,
+        6,
+        lambda n: course_runs.record_attendance(
+            db.session.get(CourseSession, session_id),
+            {enrolment_id: n % 2 == 0},
+            db.session.get(User, staff_id),
+        ),
+    )
 
-        with app.app_context():
-            try:
-                with writing():
-                    barrier.wait()
-                    course_runs.record_attendance(
-                        db.session.get(CourseSession, session_id),
-                        {enrolment_id: n % 2 == 0},
-                        db.session.get(User, staff_id),
-                    )
-                    db.session.commit()
-            except Exception as error:  # pragma: no cover - reported below
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 1
 
@@ -785,18 +779,16 @@ def test_the_figures_page_and_downloads_count_the_course(
 ):
     """Marked through the printable list, counted on the organisation's figures page and in
     its CSV and XLSX downloads: 1 course, 2 participants, 3 sessions held, 3 of 4 came."""
-    import csv
-    import io
-
-    from openpyxl import load_workbook
-
     course = past_course(make_course)
     one, two = (refer(partner_staff, library, topic, course).enrolment for _ in range(2))
     admin = make_user(Role.ORG_ADMIN, library)
     login(admin)
     for session, marks in zip(
         course.sessions[:2],
-        ({f"e{one.id}": "present", f"e{two.id}": "present"}, {f"e{one.id}": "present", f"e{two.id}": "absent"}),
+        (
+            {f"e{one.id}": "present", f"e{two.id}": "present"},
+            {f"e{one.id}": "present", f"e{two.id}": "absent"},
+        ),
         strict=True,
     ):
         url = f"/portal/courses/{course.id}/sessions/{session.id}/list"
@@ -809,7 +801,7 @@ def test_the_figures_page_and_downloads_count_the_course(
     base = f"/portal/figures/organisation/{library.id}"
     page = en.get(base, query_string=query).get_data(as_text=True)
     row = page[page.index("Courses per organisation") :]
-    row = row[row.index("<th scope=\"row\">Bibliotheek Vechtdal</th>") :].split("</tr>")[0]
+    row = row[row.index('<th scope="row">Bibliotheek Vechtdal</th>') :].split("</tr>")[0]
     cells = [c.split("</td>")[0] for c in row.split('<td class="number">')[1:]]
     assert cells == ["1", "2", "3", "75%"]
 

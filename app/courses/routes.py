@@ -352,9 +352,7 @@ def session_list(course_id: int, session_id: int):
         else:
             db.session.commit()
             flash(_("Attendance is saved."), "success")
-            return redirect_to(
-                url_for(".session_list", course_id=course.id, session_id=session.id)
-            )
+            return redirect_to(url_for(".session_list", course_id=course.id, session_id=session.id))
     # The list shows residents' names: each one shown is a view of that referral.
     for line in lines:
         referrals.record_view(line.enrolment.referral, current_user, "session list")

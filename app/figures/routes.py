@@ -250,7 +250,9 @@ def _course_rows(totals: list[figures.CourseOrganisationRow]) -> list[list]:
     ]
     for r in totals:
         rate = round(100 * r.attendance_rate) if r.attendance_rate is not None else ""
-        rows.append([r.label, r.courses, r.participants, r.sessions_held, r.present, r.absent, rate])
+        rows.append(
+            [r.label, r.courses, r.participants, r.sessions_held, r.present, r.absent, rate]
+        )
     return rows
 
 

@@ -152,9 +152,7 @@ class Attendance(db.Model):
     __tablename__ = "course_attendance"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enrolment_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("enrolment.id", ondelete="CASCADE")
-    )
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolment.id", ondelete="CASCADE"))
     session_id: Mapped[int] = mapped_column(
         sa.ForeignKey("course_session.id", ondelete="CASCADE"), index=True
     )

@@ -20,9 +20,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from app import clock
 from app.extensions import db
@@ -125,9 +124,7 @@ def _save_times(session: CourseSession, day: date, start: time, end: time) -> No
         ) from None
 
 
-def edit_session(
-    session: CourseSession, day: date, start: time, end: time, by: User | None
-) -> int:
+def edit_session(session: CourseSession, day: date, start: time, end: time, by: User | None) -> int:
     """Give a coming session another date or times; return how many participants were told
     by e-mail."""
     session = _locked_session(session)
@@ -209,9 +206,7 @@ def cancel_session(session: CourseSession, reason: str, by: User | None) -> int:
 
 def describe(session: CourseSession) -> str:
     """A session as a short code for the log: 2026-12-09 10:00-12:00."""
-    return (
-        f"{session.date.isoformat()} {session.start_time:%H:%M}-{session.end_time:%H:%M}"
-    )
+    return f"{session.date.isoformat()} {session.start_time:%H:%M}-{session.end_time:%H:%M}"
 
 
 # Places and sign-up -------------------------------------------------------------------------
@@ -328,9 +323,7 @@ def session_list(session: CourseSession) -> list[ListLine]:
     return [ListLine(e, participant_contact(e), marks.get(e.id)) for e in enrolments]
 
 
-def record_attendance(
-    session: CourseSession, marks: dict[int, bool], by: User | None
-) -> int:
+def record_attendance(session: CourseSession, marks: dict[int, bool], by: User | None) -> int:
     """Mark who came (True) and who did not (False) per enrolment; return how many changed.
 
     Only the session's list can be marked. Each mark is one row per participant and session:
@@ -469,7 +462,9 @@ def session_event(session: CourseSession) -> ical.CalendarEvent:
 def course_calendar(course: Course, extra: Iterable[CourseSession] = ()) -> bytes:
     """The course's sessions as a calendar file, in the current language."""
     sessions = {s.id: s for s in [*course.sessions, *extra]}
-    events = [session_event(s) for s in sorted(sessions.values(), key=lambda s: (s.date, s.start_time))]
+    events = [
+        session_event(s) for s in sorted(sessions.values(), key=lambda s: (s.date, s.start_time))
+    ]
     return ical.write_calendar(
         course.title, events, stamp=clock.now(), timezone=course.location.timezone
     )

@@ -499,7 +499,11 @@ def courses(scope: Scope, period: Period) -> list[CourseRow]:
     given = sa.exists().where(CourseSession.course_id == Course.id, in_period)
     lists = _course_scope(
         sa.select(
-            Course.id, Course.title, Organisation.name, Enrolment.status, sa.func.count(Enrolment.id)
+            Course.id,
+            Course.title,
+            Organisation.name,
+            Enrolment.status,
+            sa.func.count(Enrolment.id),
         )
         .join(Organisation, Organisation.id == Course.organisation_id)
         .outerjoin(Enrolment, Enrolment.course_id == Course.id)

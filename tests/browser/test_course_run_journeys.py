@@ -129,9 +129,11 @@ def test_staff_move_a_session_cancel_one_and_mark_attendance_on_the_printable_li
     page.emulate_media(media="screen")
 
     db.session.rollback()
-    marks = db.session.execute(
-        sa.select(Attendance.present).order_by(Attendance.enrolment_id)
-    ).scalars().all()
+    marks = (
+        db.session.execute(sa.select(Attendance.present).order_by(Attendance.enrolment_id))
+        .scalars()
+        .all()
+    )
     assert marks == [True, False]
 
     # Back on the course: 1 of the 2 marked came to that session.
