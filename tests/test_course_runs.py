@@ -823,3 +823,29 @@ def test_the_figures_page_and_downloads_count_the_course(
     book = load_workbook(io.BytesIO(en.get(f"{base}/export.xlsx", query_string=query).get_data()))
     values = [list(r) for r in book.active.iter_rows(values_only=True)]
     assert ["Bibliotheek Vechtdal", 1, 2, 3, 3, 1, 75] in values
+
+
+def test_the_course_calendar_shows_a_cancelled_session_as_cancelled(
+    en, login, make_course, partner_staff, library_staff, make_user, partner
+):
+    """Anyone who may see the course downloads its sessions; the cancelled one stays in it,
+    STATUS:CANCELLED with a higher SEQUENCE, and no participant is in it."""
+    course = make_course()
+    cancelled = course.sessions[1]
+    course_runs.cancel_session(cancelled, "Zaal bezet", library_staff)
+    db.session.commit()
+    login(make_user(Role.STAFF, partner))
+    page = en.get(f"/portal/courses/{course.id}").get_data(as_text=True)
+    assert f"/portal/courses/{course.id}/sessions.ics" in page
+    response = en.get(f"/portal/courses/{course.id}/sessions.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    events = {
+        str(e["UID"]): e for e in icalendar.Calendar.from_ical(response.get_data()).walk("VEVENT")
+    }
+    assert len(events) == 4
+    event = events[f"course-session-{cancelled.id}@spreekuur"]
+    assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1
+    assert "Zaal bezet" in str(event["DESCRIPTION"])
+    others = [e for uid, e in events.items() if uid != f"course-session-{cancelled.id}@spreekuur"]
+    assert {str(e["STATUS"]) for e in others} == {"CONFIRMED"}
+    assert RESIDENT not in response.get_data(as_text=True)

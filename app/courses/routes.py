@@ -8,7 +8,7 @@ of the organisation that gives the course see them and run it; everyone else see
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -144,6 +144,16 @@ def detail(course_id: int):
         may_mark=course_runs.may_mark_attendance,
         form=SignUpForm(open=0 if course.open_for_referrals else 1),
     )
+
+
+@bp.route("/<int:course_id>/sessions.ics")
+def calendar_file(course_id: int):
+    """The course's sessions as a calendar file, cancelled ones marked (no participants)."""
+    course = _get(course_id)
+    response = Response(course_runs.course_calendar(course), mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="course-{course.id}.ics"'
+    return response
 
 
 def _run(course_id: int) -> Course:
@@ -353,9 +363,7 @@ def session_list(course_id: int, session_id: int):
             db.session.commit()
             flash(_("Attendance is saved."), "success")
             return redirect_to(url_for(".session_list", course_id=course.id, session_id=session.id))
-    # The list shows residents' names: each one shown is a view of that referral.
-    for line in lines:
-        referrals.record_view(line.enrolment.referral, current_user, "session list")
+    course_runs.record_list_view(lines, current_user, "session list")
     db.session.commit()
     return render(
         "courses/session_list.html",

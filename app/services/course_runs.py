@@ -35,7 +35,7 @@ from app.models import (
     EnrolmentStatus,
     User,
 )
-from app.services import DomainError, courses, ical, mail
+from app.services import DomainError, courses, ical, mail, referrals
 
 MAX_CAPACITY = 50
 MAX_REASON = 200
@@ -65,6 +65,17 @@ def participant_contact(enrolment: Enrolment) -> Contact:
     """
     referral = enrolment.referral
     return Contact(referral.resident_name or "", referral.email or "", referral.language or "nl")
+
+
+def participant_source(enrolment: Enrolment) -> str:
+    """Who put the participant on the course: the referring organisation's name."""
+    return enrolment.referral.from_organisation.name
+
+
+def record_list_view(lines: list[ListLine], user: User, what: str) -> None:
+    """Showing participants' names is a view of the referral that holds them (audit log)."""
+    for line in lines:
+        referrals.record_view(line.enrolment.referral, user, what)
 
 
 # Sessions -----------------------------------------------------------------------------------
@@ -296,6 +307,7 @@ class ListLine:
 
     enrolment: Enrolment
     contact: Contact
+    source: str
     present: bool | None
 
 
@@ -320,7 +332,10 @@ def session_list(session: CourseSession) -> list[ListLine]:
         )
         .order_by(Enrolment.seat.is_(None), Enrolment.seat, Enrolment.id)
     ).all()
-    return [ListLine(e, participant_contact(e), marks.get(e.id)) for e in enrolments]
+    return [
+        ListLine(e, participant_contact(e), participant_source(e), marks.get(e.id))
+        for e in enrolments
+    ]
 
 
 def record_attendance(session: CourseSession, marks: dict[int, bool], by: User | None) -> int:
