@@ -504,6 +504,17 @@ def test_attendance_is_one_row_per_participant_and_session_and_can_change_later(
         sa.select(Attendance.enrolment_id, Attendance.present).order_by(Attendance.enrolment_id)
     ).all()
     assert rows == [(one.id, True), (two.id, True)]
+    logged = db.session.scalars(
+        sa.select(CourseLogEntry.detail)
+        .where(CourseLogEntry.action == "attendance")
+        .order_by(CourseLogEntry.id)
+    ).all()
+    day = held.date.isoformat()
+    assert logged == [
+        f"{day} 10:00-12:00 #{one.id}: present",
+        f"{day} 10:00-12:00 #{two.id}: absent",
+        f"{day} 10:00-12:00 #{two.id}: present",
+    ]
     lines = course_runs.session_list(held)
     assert [(line.contact.name, line.present) for line in lines] == [
         (RESIDENT, True),

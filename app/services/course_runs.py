@@ -361,8 +361,15 @@ def record_attendance(session: CourseSession, marks: dict[int, bool], by: User |
             raise SessionError(_("This resident is not on the list of this session."))
         if _mark(session, enrolment_id, present, by):
             changed += 1
-    if changed:
-        log(session.course, by, "attendance", f"{describe(session)}: {changed}", session)
+            # By enrolment number, never by name: the log outlives the resident's details.
+            mark = "present" if present else "absent"
+            log(
+                session.course,
+                by,
+                "attendance",
+                f"{describe(session)} #{enrolment_id}: {mark}",
+                session,
+            )
     return changed
 
 
