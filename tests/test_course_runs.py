@@ -28,6 +28,7 @@ from app.models import (
     Organisation,
     OrganisationKind,
     OutboxMessage,
+    Referral,
     ReferralStatus,
     Role,
     Topic,
@@ -455,6 +456,52 @@ def test_lowering_places_while_residents_take_seats_never_exceeds_the_places(
             assert capacity == 3 and len(seats) == 3
         else:
             assert capacity == 8 and len(seats) == 8
+
+
+def test_places_changed_while_places_are_given_back_and_taken_never_overfill(
+    app, make_course, partner_staff, library, library_staff, topic
+):
+    """Two participants declined (their places go to those waiting), two new referrals and a
+    change to five places, all at once: no error, and the participants fill the places in
+    seats within them. (Giving back locks the participant's row and then the course, as a
+    change of places does; this run does not force the interleaving that the opposite
+    order would deadlock on.)"""
+    for round_ in range(3):
+        course = make_course(capacity=6)
+        sent = [refer(partner_staff, library, topic, course) for _ in range(9)]
+        declined = [sent[1].id, sent[4].id]
+        ids = (course.id, partner_staff.id, library.id, topic.id, library_staff.id)
+        refer_or_lower = lower_or_refer(*ids)
+        db.session.commit()
+
+        def work(n: int, declined=declined, refer_or_lower=refer_or_lower, ids=ids) -> str:
+            if n in (1, 2):
+                referral = db.session.get(Referral, declined[n - 1])
+                referrals.update(referral, db.session.get(User, ids[4]), ReferralStatus.DECLINED)
+                return "declined"
+            if n == 0:
+                course = db.session.get(Course, ids[0])
+                try:
+                    course_runs.change_capacity(course, 5, db.session.get(User, ids[4]))
+                except DomainError:
+                    db.session.rollback()
+                    return "refused"
+                return "lowered"
+            return refer_or_lower(n)
+
+        outcomes = at_once(app, 5, work)
+
+        db.session.rollback()
+        capacity = db.session.scalar(sa.select(Course.capacity).where(Course.id == course.id))
+        seats = participants_of(course.id)
+        assert len(seats) == len(set(seats)) and all(1 <= s <= capacity for s in seats), (
+            round_,
+            outcomes,
+            seats,
+            capacity,
+        )
+        assert len(seats) == capacity  # enough were waiting to fill every place
+        assert capacity == (5 if "lowered" in outcomes else 6)
 
 
 # Sign-up ------------------------------------------------------------------------------------
