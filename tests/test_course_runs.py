@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import threading
 from datetime import time, timedelta
 
@@ -502,6 +503,87 @@ def test_places_changed_while_places_are_given_back_and_taken_never_overfill(
         )
         assert len(seats) == capacity  # enough were waiting to fill every place
         assert capacity == (5 if "lowered" in outcomes else 6)
+
+
+def waiting_on_a_lock(application_name: str) -> bool:
+    """Whether the PostgreSQL session with this name waits for a row lock now."""
+    with db.engine.connect() as connection:
+        return bool(
+            connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE application_name = :name AND wait_event_type = 'Lock'"
+                ),
+                {"name": application_name},
+            ).scalar()
+        )
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"),
+    reason="row locks: SQLite runs one writer at a time",
+)
+def test_a_change_of_places_waits_behind_a_place_given_back_without_deadlock(
+    app, make_course, partner_staff, library, library_staff, topic
+):
+    """The interleaving that would deadlock with the opposite lock order: a place is given
+    back (the participant's row locked) and, before the first waiting claims it (which
+    share-locks the course), the places are raised. The change waits for the participant's
+    row, the claim goes ahead, then the change: no deadlock, and both happen."""
+    course = make_course(capacity=3)
+    sent = [refer(partner_staff, library, topic, course) for _ in range(5)]  # 3 in, 2 waiting
+    leaving_id, course_id, staff_id = sent[0].enrolment.id, course.id, library_staff.id
+    db.session.commit()
+    row_locked, go_on = threading.Event(), threading.Event()
+    errors: list[Exception] = []
+
+    def give_back() -> None:
+        with app.app_context():
+            try:
+                with writing():
+                    leaving = db.session.get(Enrolment, leaving_id)
+                    leaving.status, leaving.seat = EnrolmentStatus.REMOVED, None
+                    leaving.removed_at = clock.now()
+                    db.session.flush()  # as courses.remove does, before it promotes
+                    row_locked.set()
+                    assert go_on.wait(60)
+                    courses.promote_waiting(db.session.get(Course, course_id))
+                    db.session.commit()
+            except Exception as error:  # pragma: no cover - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    def raise_places() -> None:
+        with app.app_context():
+            try:
+                with writing():
+                    assert row_locked.wait(60)
+                    db.session.execute(sa.text("SET application_name = 'raise-places'"))
+                    course_runs.change_capacity(
+                        db.session.get(Course, course_id), 4, db.session.get(User, staff_id)
+                    )
+                    db.session.commit()
+            except Exception as error:  # pragma: no cover - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=give_back), threading.Thread(target=raise_places)]
+    for thread in threads:
+        thread.start()
+    deadline = clock.now() + timedelta(seconds=30)
+    while not waiting_on_a_lock("raise-places") and clock.now() < deadline:
+        threading.Event().wait(0.01)
+    assert waiting_on_a_lock("raise-places"), "the change of places did not wait"
+    go_on.set()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    db.session.rollback()
+    assert db.session.get(Course, course_id).capacity == 4
+    assert participants_of(course_id) == [1, 2, 3, 4]
 
 
 # Sign-up ------------------------------------------------------------------------------------
