@@ -35,7 +35,7 @@ from app.models import (
     Topic,
     User,
 )
-from app.services import DomainError, course_runs, courses, figures, mail, referrals
+from app.services import DomainError, course_runs, courses, figures, mail, referrals, retention
 from app.services.courses import CourseData
 from app.transactions import writing
 from tests.referral_helpers import RESIDENT, consent, warm_draft, write_warm
@@ -989,3 +989,14 @@ def test_the_course_calendar_shows_a_cancelled_session_as_cancelled(
     others = [e for uid, e in events.items() if uid != f"course-session-{cancelled.id}@spreekuur"]
     assert {str(e["STATUS"]) for e in others} == {"CONFIRMED"}
     assert RESIDENT not in response.get_data(as_text=True)
+
+
+def test_the_nightly_retention_deletes_old_course_log_entries(make_course, library_staff, app):
+    """The course log is kept as long as the audit log (AUDIT_RETENTION_DAYS), then deleted."""
+    course = make_course()
+    course_runs.set_open(course, False, library_staff)
+    old = course_runs.log(course, library_staff, "opened")
+    old.at = clock.now() - timedelta(days=app.config["AUDIT_RETENTION_DAYS"] + 1)
+    db.session.commit()
+    retention.run()
+    assert db.session.scalars(sa.select(CourseLogEntry.action)).all() == ["closed"]
