@@ -109,6 +109,11 @@ def _check_times(course: Course, day: date, start: time, end: time) -> None:
         raise SessionError(_("A session cannot be in the past."), "date")
 
 
+def _session_count(course: Course) -> int:
+    """How many sessions the course has now (its row locked, so nobody adds one meanwhile)."""
+    return db.session.scalar(sa.select(sa.func.count()).where(CourseSession.course_id == course.id))
+
+
 def _locked_session(session: CourseSession) -> CourseSession:
     """The session row, locked until the transaction ends, as it is now."""
     found = db.session.scalar(
@@ -157,7 +162,7 @@ def edit_session(session: CourseSession, day: date, start: time, end: time, by: 
 def add_session(course: Course, day: date, start: time, end: time, by: User | None) -> int:
     """Add a session to the course; return how many participants were told by e-mail."""
     _lock_course(course)
-    if len(course.sessions) >= courses.MAX_SESSIONS:
+    if _session_count(course) >= courses.MAX_SESSIONS:
         raise SessionError(
             _("A course has between 1 and %(n)s sessions.", n=courses.MAX_SESSIONS), "date"
         )
@@ -177,7 +182,7 @@ def remove_session(session: CourseSession, by: User | None) -> int:
     session = _locked_session(session)
     if has_started(session):
         raise SessionError(_("Only a session that has not started yet can be removed."))
-    if len(course.sessions) <= 1:
+    if _session_count(course) <= 1:
         raise SessionError(_("A course keeps at least one session."))
     what = describe(session)
     # The calendar file tells calendars the session is off: as cancelled, one version on.
