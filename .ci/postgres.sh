@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start a throw-away PostgreSQL server on 127.0.0.1 for the test suite and print its URL.
 # Usage: eval "$(.ci/postgres.sh)"   -> exports TEST_DATABASE_URL
-#        SPREEKUUR_PG_DB=other eval "$(.ci/postgres.sh)" for a database of its own
+#        export SPREEKUUR_PG_DB=other; eval "$(.ci/postgres.sh)"   -> a database of its own
 set -euo pipefail
 
 PGPORT="${SPREEKUUR_PG_PORT:-54329}"

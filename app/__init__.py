@@ -192,8 +192,11 @@ def _register_url_converters(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
+    from app.api.routes import bp as api_bp
     from app.auth.routes import bp as auth_bp
     from app.booking.routes import bp as booking_bp
+    from app.course_signup.desk import bp as course_desk_bp
+    from app.course_signup.routes import bp as course_signup_bp
     from app.courses.routes import bp as courses_bp
     from app.desk.routes import bp as desk_bp
     from app.feeds.routes import bp as feeds_bp
@@ -213,9 +216,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(feeds_bp)
     app.register_blueprint(referrals_bp)
     app.register_blueprint(courses_bp)
+    app.register_blueprint(course_signup_bp)
+    app.register_blueprint(course_desk_bp)
     app.register_blueprint(visits_bp)
     app.register_blueprint(registrations_bp)
     app.register_blueprint(figures_bp)
+    app.register_blueprint(api_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -9,7 +9,8 @@ from flask import Flask, current_app
 from app import demo
 from app.extensions import db
 from app.models import Organisation, OrganisationKind, Role
-from app.services import DomainError, accounts, mail, retention
+from app.services import DomainError, accounts, mail, occurrence_index, retention
+from app.transactions import writing
 
 
 def register(app: Flask) -> None:
@@ -46,6 +47,7 @@ def register(app: Flask) -> None:
             f"Referrals erased: {report.referrals_erased} closed, "
             f"{report.open_referrals_erased} open without change for too long."
         )
+        click.echo(f"Course sign-ups erased: {report.course_sign_ups_erased}.")
         click.echo(f"Audit entries deleted: {report.audit_entries_deleted}.")
         click.echo(f"Expired rate-limit counters deleted: {report.rate_limit_counters_deleted}.")
         click.echo(f"Initials of earlier visits erased: {report.visit_initials_erased}.")
@@ -56,6 +58,22 @@ def register(app: Flask) -> None:
         """Send the waiting messages in the outbox (run every few minutes)."""
         sent, failed = mail.send_all_due()
         click.echo(f"Sent: {sent}; failed, will retry: {failed}.")
+
+    @app.cli.command("index-occurrences")
+    @click.option("--rebuild", is_flag=True, help="Build the whole index again from scratch.")
+    def index_occurrences(rebuild: bool) -> None:
+        """Move the index of coming occurrences forward to today (run daily)."""
+        with writing():
+            report = occurrence_index.rebuild() if rebuild else occurrence_index.roll()
+            db.session.commit()
+        if report.rebuilt:
+            click.echo(f"Index rebuilt: {report.occurrences_added} occurrences.")
+        else:
+            click.echo(
+                f"Occurrences added: {report.occurrences_added}; "
+                f"removed: {report.occurrences_removed}."
+            )
+        click.echo(f"The index covers {report.first_date} to {report.last_date}.")
 
     @app.cli.command("default-topics")
     def default_topics() -> None:

@@ -44,6 +44,9 @@ class Defaults:
     # change (written, a new status, a note, or the appointment or last course session made
     # from it). The status stays as the receiver left it.
     REFERRAL_OPEN_RETENTION_DAYS = 180
+    # Personal fields of a course sign-up (made by the resident or at the desk) are erased
+    # this many days after the course's last session.
+    COURSE_SIGNUP_RETENTION_DAYS = 30
     # Audit-log entries hold no resident data, but are not kept for ever either (storage
     # limitation): they are deleted this many days after they were written.
     AUDIT_RETENTION_DAYS = 730
@@ -53,6 +56,10 @@ class Defaults:
     FEED_DAYS_AHEAD = 365
     FEED_KEEP_CANCELLED_DAYS = 30
     FEED_REFRESH_MINUTES = 60
+    # The index of coming occurrences covers yesterday up to this many days ahead, or up to
+    # the longest booking horizon of any series when that is further (plus one day): four
+    # weeks of the hours list and a week more.
+    OCCURRENCE_INDEX_DAYS = 35
     # Rate limits (Flask-Limiter), so that guessing a password or an appointment code and
     # booking by the dozen are no longer free. Only failed logins and failed look-ups count,
     # and only appointments made: normal use at a shared desk computer never reaches them.
@@ -72,6 +79,8 @@ class Defaults:
     RATELIMIT_LOOKUP_ADDRESS = "30 per 10 minutes"
     # Public booking form: appointments made per client address.
     RATELIMIT_BOOKING_ADDRESS = "20 per hour"
+    # The JSON API (/api/v1): requests per client address.
+    RATELIMIT_API_ADDRESS = "120 per minute"
     # Outgoing mail (booking confirmations). Messages wait in the outbox until sent.
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25

@@ -11,7 +11,9 @@ from app.extensions import db
 from app.models import (
     Channel,
     ConsultationHours,
+    Device,
     Duration,
+    EmbedOrigin,
     ExceptionKind,
     HowHelped,
     Location,
@@ -29,7 +31,7 @@ from app.models import (
     Topic,
     User,
 )
-from app.services import accounts
+from app.services import accounts, occurrence_index
 
 DEFAULT_TOPICS = [
     # slug, Dutch, English, icon; then the national IDO registration's categories that are
@@ -395,6 +397,9 @@ def load(today: date | None = None) -> list[tuple[str, str, str, str]]:
         )
     )
     db.session.commit()
+    # The municipality's website (its test copy on this computer) may embed the lists.
+    db.session.add(EmbedOrigin(origin="http://localhost:8000", label="Gemeente (test)"))
+    db.session.commit()
 
     logins = []
     for role, organisation, name, email in [
@@ -419,6 +424,8 @@ def load(today: date | None = None) -> list[tuple[str, str, str, str]]:
         logins.append((role.value, name, email, password))
     load_referrals(today)
     load_desk_history(today)
+    occurrence_index.rebuild()
+    db.session.commit()
     return logins
 
 
@@ -461,6 +468,28 @@ def load_referrals(today: date) -> None:
     monday = next_weekday(today + timedelta(days=1), 0)
     maarssen = find(Location, name="Bibliotheek Maarssen")
     breukelen = find(Location, name="Bibliotheek Breukelen")
+    # The intake hours of Digisterker: short conversations at the library, by appointment.
+    intake_hours = ConsultationHours(
+        provider=library,
+        location=maarssen,
+        title="Kennismaking Digisterker",
+        description="Een kort gesprek voor de cursus Digisterker: wat u al kunt en wat u "
+        "wilt leren.",
+        topics=[topic["computer-telefoon"]],
+        status=SeriesStatus.PUBLISHED,
+        mode=Mode.APPOINTMENT,
+        recurrence=Recurrence.WEEKLY,
+        weekdays="3,4",
+        start_date=today,
+        start_time=time(9, 0),
+        end_time=time(10, 0),
+        slot_minutes=20,
+        min_notice_hours=2,
+        book_ahead_days=14,
+        revision=1,
+    )
+    db.session.add(intake_hours)
+    db.session.flush()
     digisterker = courses.create_course(
         library,
         courses.CourseData(
@@ -470,10 +499,14 @@ def load_referrals(today: date) -> None:
             what_to_bring="Uw telefoon met de DigiD-app, of uw DigiD-gegevens.",
             location=maarssen,
             capacity=8,
-            first_date=monday,
+            first_date=monday + timedelta(weeks=1),
             start_time=time(10, 0),
             end_time=time(12, 0),
             sessions=4,
+            topic=topic["digid"],
+            device=Device.EITHER,
+            needs_intake=True,
+            intake_series=intake_hours,
         ),
         None,
     )
@@ -489,8 +522,18 @@ def load_referrals(today: date) -> None:
             start_time=time(14, 0),
             end_time=time(15, 30),
             sessions=3,
+            topic=topic["computer-telefoon"],
+            device=Device.LIBRARY,
         ),
         None,
+    )
+    # Two residents signed up themselves, one at the desk.
+    for name in ("Ans", "B.K."):
+        courses.sign_up(klik_en_tik, courses.SignUp(name=name))
+    courses.sign_up(
+        klik_en_tik,
+        courses.SignUp(name="Wim", phone="06 - 3456 7890"),
+        by=user("balie@bibliotheek.example.org"),
     )
 
     def warm(by, to, slug, name, scope=ConsentScope.CONTACT, course=None, **extra):

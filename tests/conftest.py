@@ -32,6 +32,7 @@ from app.models import (
     Topic,
     User,
 )
+from app.services import occurrence_index
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -259,6 +260,8 @@ def make_series(app, make_org, make_location):
         values.update(overrides)
         series = ConsultationHours(provider=provider, location=location, **values)
         db.session.add(series)
+        db.session.flush()
+        occurrence_index.refresh_series(series)
         db.session.commit()
         return series
 

@@ -365,7 +365,7 @@ def test_raising_places_gives_them_to_the_first_waiting_who_are_told(
     assert courses.queue_place(db.session.get(Enrolment, fourth.enrolment.id)) == 1
     [message] = db.session.scalars(sa.select(OutboxMessage)).all()
     assert message.recipient == "two@example.org"
-    assert message.subject == "You have a place on Digisterker"
+    assert message.subject == "A place for you: Digisterker"
 
 
 def at_once(app, count: int, work) -> list:
@@ -526,10 +526,10 @@ def waiting_on_a_lock(application_name: str) -> bool:
 def test_a_change_of_places_waits_behind_a_place_given_back_without_deadlock(
     app, make_course, partner_staff, library, library_staff, topic
 ):
-    """The interleaving that would deadlock with the opposite lock order: a place is given
-    back (the participant's row locked) and, before the first waiting claims it (which
-    share-locks the course), the places are raised. The change waits for the participant's
-    row, the claim goes ahead, then the change: no deadlock, and both happen."""
+    """A place is given back as ``courses.remove`` does (the course row locked, then the
+    participant's row) and, before the first waiting claims it, the places are raised. The
+    change waits for the course row, the claim goes ahead, then the change: no deadlock, and
+    both happen."""
     course = make_course(capacity=3)
     sent = [refer(partner_staff, library, topic, course) for _ in range(5)]  # 3 in, 2 waiting
     leaving_id, course_id, staff_id = sent[0].enrolment.id, course.id, library_staff.id
@@ -541,6 +541,9 @@ def test_a_change_of_places_waits_behind_a_place_given_back_without_deadlock(
         with app.app_context():
             try:
                 with writing():
+                    db.session.execute(
+                        sa.select(Course.id).where(Course.id == course_id).with_for_update()
+                    )
                     leaving = db.session.get(Enrolment, leaving_id)
                     leaving.status, leaving.seat = EnrolmentStatus.REMOVED, None
                     leaving.removed_at = clock.now()

@@ -228,8 +228,11 @@ def crawl(
 
 # What every answer must carry ----------------------------------------------------------------
 
-SECRET_URL = re.compile(r"^/(afspraak/link|feeds)/")
-RESIDENT_PAGE = re.compile(r"^/(afspraak(/.*)?|spreekuren/\d+/afspraak)$")
+SECRET_URL = re.compile(r"^/(afspraak/link|cursussen/aanmelding/link|feeds)/")
+RESIDENT_PAGE = re.compile(
+    r"^/(afspraak(/.*)?|spreekuren/\d+/afspraak|cursussen/mijn-aanmelding(/.*)?"
+    r"|cursussen/\d+/aanmelden|cursussen/aanmelding/link/.*)$"
+)
 PUBLIC_FEED = re.compile(r"^/agenda/.+\.ics$")
 
 

@@ -64,3 +64,8 @@ class UserForm(FlaskForm):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Email(), Length(max=255)])
     organisation = SelectField(_l("Organisation"), coerce=choice_number)
     role = SelectField(_l("Role"))
+
+
+class EmbedOriginForm(FlaskForm):
+    origin = StringField(_l("Address of the website"), validators=[DataRequired(), Length(max=255)])
+    label = StringField(_l("Whose website (optional)"), validators=[Optional(), Length(max=120)])

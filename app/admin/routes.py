@@ -327,3 +327,7 @@ def user_password(user_id: int):
     authorize(current_user, Action.MANAGE, user)
     password = accounts.reset_password(user)
     return render("admin/password.html", user=user, password=password, new=False)
+
+
+# The embeddable lists' page registers its routes on this blueprint.
+from app.admin import embeds as _embeds  # noqa: E402, F401

@@ -127,7 +127,8 @@ def detail(course_id: int):
     waiting = courses.waiting_list(course) if lists else []
     # The lists show residents' names: each one shown is a view of that referral.
     for enrolment in participants + waiting:
-        referrals.record_view(enrolment.referral, current_user, "course list")
+        if enrolment.referral is not None:
+            referrals.record_view(enrolment.referral, current_user, "course list")
     db.session.commit()
     return render(
         "courses/detail.html",

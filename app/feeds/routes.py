@@ -5,14 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.http import http_date
 
 from app.extensions import db
 from app.feeds.forms import BOOKINGS, KIND, KIND_HINT, KIND_SLUGS, feed_form
-from app.i18n import current_language, interface_language
+from app.i18n import current_language
 from app.models import (
     ConsultationHours,
     FeedBookings,
@@ -23,6 +22,7 @@ from app.models import (
 from app.permissions import Action, authorize, can, followable_series, visible_feed_links
 from app.services import DomainError, feeds, finder
 from app.services.notify import external_url
+from app.web.calendars import calendar_response, feed_language, not_found, without_body
 from app.web.htmx import redirect_to, render
 
 bp = Blueprint("feeds", __name__)
@@ -47,9 +47,9 @@ def token_feed(token: str):
     with feeds.cursor() as cursor:
         found = feeds.poll(cursor, token, window)
     if found is None:
-        return _not_found()
+        return not_found()
     feeds.record_use(found)
-    answer = _without_body(found.freshness, private=True)
+    answer = without_body(found.freshness, private=True)
     if answer is not None:
         return answer
     link = db.session.get(FeedLink, found.feed.link_id)
@@ -60,19 +60,19 @@ def token_feed(token: str):
         user=link.user,
         last_modified=found.freshness.last_modified,
     )
-    return _calendar(body, found.freshness, private=True)
+    return calendar_response(body, found.freshness, private=True)
 
 
 @bp.route("/agenda/plaats/<place>.ics")
 def place_feed(place: str):
     """Published hours in a town or city, for residents to subscribe to (no personal data)."""
-    return _public_feed(feeds.place_feed(place, _feed_language()))
+    return _public_feed(feeds.place_feed(place, feed_language()))
 
 
 @bp.route("/agenda/onderwerp/<slug>.ics")
 def topic_feed(slug: str):
     """Published hours on one topic, for residents to subscribe to (no personal data)."""
-    return _public_feed(feeds.topic_feed(slug, _feed_language()))
+    return _public_feed(feeds.topic_feed(slug, feed_language()))
 
 
 def _public_feed(feed: feeds.Feed):
@@ -80,8 +80,8 @@ def _public_feed(feed: feeds.Feed):
     with feeds.cursor() as cursor:
         freshness = feeds.public_freshness(cursor, feed, window)
     if freshness is None:
-        return _not_found()
-    answer = _without_body(freshness, private=False)
+        return not_found()
+    answer = without_body(freshness, private=False)
     if answer is not None:
         return answer
     body = feeds.build(
@@ -90,65 +90,7 @@ def _public_feed(feed: feeds.Feed):
         window=window,
         last_modified=freshness.last_modified,
     )
-    return _calendar(body, freshness, private=False)
-
-
-def _feed_language() -> str:
-    """A public feed is Dutch unless its address asks for another language (?taal=en)."""
-    language = request.args.get("taal", "")
-    return interface_language(language)
-
-
-def _is_fresh(freshness: feeds.Freshness) -> bool:
-    """Whether the client's copy is current (If-None-Match wins over If-Modified-Since)."""
-    environ = request.environ
-    if "HTTP_IF_NONE_MATCH" in environ:
-        # Clients send back the tag they were given: compare as sent before parsing.
-        return environ["HTTP_IF_NONE_MATCH"] == freshness.header or (
-            request.if_none_match.contains_weak(freshness.etag)
-        )
-    if request.if_modified_since:
-        return freshness.last_modified <= request.if_modified_since
-    return False
-
-
-# Calendar data of a secret address: no shared cache may keep it, nor a search engine.
-PRIVATE = [("Cache-Control", "private, no-cache"), ("X-Robots-Tag", "noindex")]
-PUBLIC = [("Cache-Control", "public, max-age=300")]
-CALENDAR = "text/calendar; charset=utf-8"
-
-
-def _validators(freshness: feeds.Freshness, *, private: bool) -> list[tuple[str, str]]:
-    return [
-        ("ETag", freshness.header),
-        ("Last-Modified", http_date(freshness.last_modified)),
-        *(PRIVATE if private else PUBLIC),
-    ]
-
-
-def _without_body(freshness: feeds.Freshness, *, private: bool) -> Response | None:
-    """The answer that needs no calendar: 304 to a GET or HEAD for a current copy, the
-    headers of the 200 to another HEAD. None when the calendar must be built."""
-    fresh = _is_fresh(freshness)
-    if not fresh and request.method != "HEAD":
-        return None
-    headers = _validators(freshness, private=private)
-    if fresh:
-        return Response(status=304, headers=headers)
-    response = Response(status=200, headers=headers, content_type=CALENDAR)
-    response.automatically_set_content_length = False  # unknown without building
-    return response
-
-
-def _calendar(body: bytes, freshness: feeds.Freshness, *, private: bool) -> Response:
-    return Response(body, headers=_validators(freshness, private=private), content_type=CALENDAR)
-
-
-def _not_found() -> Response:
-    """One answer for an unknown, revoked or malformed token and a missing place or topic."""
-    response = Response(_("Not found") + "\n", status=404, mimetype="text/plain")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return calendar_response(body, freshness, private=False)
 
 
 def feed_urls(endpoint: str, **values) -> tuple[str, str]:

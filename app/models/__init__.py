@@ -12,6 +12,7 @@ from app.models.course import (
     Course,
     CourseLogEntry,
     CourseSession,
+    Device,
     Enrolment,
     EnrolmentStatus,
 )
@@ -25,7 +26,15 @@ from app.models.desk import (
     Visit,
     VisitStatus,
 )
+from app.models.embed import EmbedOrigin
 from app.models.feed import FeedBookings, FeedKind, FeedLink, feed_link_series
+from app.models.occurrence_index import (
+    IndexedKind,
+    IndexedOccurrence,
+    IndexedSlot,
+    IndexedStatus,
+    OccurrenceIndexWindow,
+)
 from app.models.organisation import Location, Organisation, OrganisationKind
 from app.models.rate_limit import RateLimitCounter
 from app.models.referral import (
@@ -75,6 +84,8 @@ __all__ = [
     "Course",
     "CourseLogEntry",
     "CourseSession",
+    "Device",
+    "EmbedOrigin",
     "Enrolment",
     "EnrolmentStatus",
     "Referral",
@@ -94,10 +105,15 @@ __all__ = [
     "FeedBookings",
     "FeedKind",
     "FeedLink",
+    "IndexedKind",
+    "IndexedOccurrence",
+    "IndexedSlot",
+    "IndexedStatus",
     "Location",
     "LocationClosure",
     "LoginSession",
     "Mode",
+    "OccurrenceIndexWindow",
     "Organisation",
     "OrganisationKind",
     "RateLimitCounter",

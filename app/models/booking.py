@@ -125,6 +125,10 @@ class OutboxMessage(db.Model):
     booking_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("booking.id", ondelete="SET NULL"), index=True
     )
+    # A message about a course sign-up: deleted with the sign-up's personal data.
+    enrolment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("enrolment.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[OutboxStatus] = mapped_column(
         enum_column(OutboxStatus, name="outbox_status"), default=OutboxStatus.PENDING
     )

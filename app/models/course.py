@@ -1,10 +1,12 @@
-"""Courses that partners refer residents to (Digisterker, Klik & Tik), and who is on them.
+"""Courses (Digisterker, Klik & Tik) that residents sign up for or are referred to, and who
+is on them.
 
 A course is a group with a fixed number of places. The places are guaranteed by the
 database, as the seats of a booking are: a participant holds a numbered seat and
 ``(course_id, seat)`` is unique; a resident on the waiting list holds a place in the queue,
-``(course_id, position)`` unique. The resident's details stay in the referral that put them
-on the list, so erasing the referral erases them here too.
+``(course_id, position)`` unique. A referred resident's details stay in the referral that put
+them on the list, so erasing the referral erases them here too; a resident who signed up
+themselves (or at the desk) has their few details on the enrolment, erased on schedule.
 """
 
 from __future__ import annotations
@@ -18,11 +20,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import TimestampMixin, UTCDateTime, enum_column
+from app.models.booking import BookedVia, Booking
 from app.models.organisation import Location, Organisation
+from app.models.schedule import ConsultationHours, Topic
 
 if TYPE_CHECKING:
     from app.models.referral import Referral
     from app.models.user import User
+
+
+class Device(enum.Enum):
+    """What a participant works on during the course."""
+
+    OWN = "own"  # their own laptop, tablet or phone
+    LIBRARY = "library"  # a laptop of the library
+    EITHER = "either"  # their own, or borrow one of the library
 
 
 class Course(TimestampMixin, db.Model):
@@ -44,9 +56,23 @@ class Course(TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL")
     )
+    # Shown on the hours page of this topic, beside the help sessions.
+    topic_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("topic.id", ondelete="SET NULL"), index=True
+    )
+    device: Mapped[Device] = mapped_column(
+        enum_column(Device, name="course_device"), default=Device.EITHER
+    )
+    # An intake conversation comes first; residents book it in the intake hours, if set.
+    needs_intake: Mapped[bool] = mapped_column(default=False)
+    intake_series_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("consultation_hours.id", ondelete="SET NULL")
+    )
 
     organisation: Mapped[Organisation] = relationship()
     location: Mapped[Location] = relationship()
+    topic: Mapped[Topic | None] = relationship()
+    intake_series: Mapped[ConsultationHours | None] = relationship()
     sessions: Mapped[list[CourseSession]] = relationship(
         back_populates="course",
         cascade="all, delete-orphan",
@@ -59,6 +85,10 @@ class Course(TimestampMixin, db.Model):
     @property
     def first_day(self) -> date | None:
         return self.sessions[0].date if self.sessions else None
+
+    @property
+    def last_day(self) -> date | None:
+        return self.sessions[-1].date if self.sessions else None
 
     def __repr__(self) -> str:
         return f"<Course {self.id} {self.title!r}>"
@@ -103,7 +133,11 @@ class EnrolmentStatus(enum.Enum):
 
 
 class Enrolment(TimestampMixin, db.Model):
-    """A referred resident's place on a course: a seat, a place in the queue, or neither."""
+    """A resident's place on a course: a seat, a place in the queue, or neither.
+
+    Made from a referral (the details stay in the referral) or by the resident or the desk
+    (the details are here, with a code and a secret link to find the enrolment again).
+    """
 
     __tablename__ = "enrolment"
 
@@ -111,7 +145,7 @@ class Enrolment(TimestampMixin, db.Model):
     course_id: Mapped[int] = mapped_column(
         sa.ForeignKey("course.id", ondelete="RESTRICT"), index=True
     )
-    referral_id: Mapped[int] = mapped_column(
+    referral_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("referral.id", ondelete="RESTRICT"), unique=True
     )
     status: Mapped[EnrolmentStatus] = mapped_column(
@@ -122,8 +156,31 @@ class Enrolment(TimestampMixin, db.Model):
     position: Mapped[int | None] = mapped_column()
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    booked_via: Mapped[BookedVia] = mapped_column(
+        enum_column(BookedVia, name="enrolment_booked_via"), default=BookedVia.REFERRAL
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    # A sign-up's code (no look-alikes) and the SHA-256 of its secret link's token.
+    code: Mapped[str | None] = mapped_column(sa.String(12), unique=True)
+    token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # Personal data of a sign-up: as little as possible, erased on schedule (see retention).
+    name: Mapped[str] = mapped_column(sa.String(60), default="")
+    phone: Mapped[str] = mapped_column(sa.String(32), default="")
+    email: Mapped[str] = mapped_column(sa.String(255), default="")
+    language: Mapped[str] = mapped_column(sa.String(8), default="nl")
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The intake booked with the sign-up, or the desk plans one with the resident.
+    intake_booking_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("booking.id", ondelete="SET NULL")
+    )
+    intake_to_plan: Mapped[bool] = mapped_column(default=False)
+
     course: Mapped[Course] = relationship(back_populates="enrolments")
-    referral: Mapped[Referral] = relationship(back_populates="enrolment")
+    referral: Mapped[Referral | None] = relationship(back_populates="enrolment")
+    created_by: Mapped[User | None] = relationship()
+    intake_booking: Mapped[Booking | None] = relationship()
 
     __table_args__ = (
         sa.UniqueConstraint("course_id", "seat"),
@@ -135,8 +192,19 @@ class Enrolment(TimestampMixin, db.Model):
         sa.CheckConstraint(
             "(status = 'waiting') = (position IS NOT NULL)", name="position_only_when_waiting"
         ),
+        # Either a referral holds the details, or the enrolment has a code of its own.
+        sa.CheckConstraint("(referral_id IS NULL) = (code IS NOT NULL)", name="referral_or_code"),
+        sa.CheckConstraint(
+            "referral_id IS NULL OR (name = '' AND phone = '' AND email = '')",
+            name="referral_details_in_referral",
+        ),
     )
 
+    @property
+    def display_code(self) -> str:
+        """The code as residents read it: two groups of four."""
+        code = self.code or ""
+        return f"{code[:4]}-{code[4:]}"
 
 # Running a course ---------------------------------------------------------------------------
 

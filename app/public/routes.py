@@ -1,16 +1,21 @@
 """Public pages for residents (no login)."""
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from app import clock
 from app.extensions import db
 from app.models import ConsultationHours, Organisation, Topic
 from app.services import booking as booking_service
-from app.services import finder
+from app.services import courses, embeds, finder
 from app.services.schedule import occurrences
+from app.web import embed
+from app.web.embed import embeddable
 from app.web.htmx import render
 from app.web.params import query_int
 
@@ -32,14 +37,65 @@ def home():
     )
 
 
-@bp.route("/spreekuren")
+@embeddable(bp, "/spreekuren", block="results", label=lambda: _("All help sessions"))
 def hours():
-    """List the coming weeks' help sessions by day, filtered by topic, place and organisation."""
-    filters = _filters()
+    """List the coming weeks' help sessions by day, filtered by topic, place and organisation
+    (each of them alone also has a readable address of its own, below)."""
+    return _hours_page(_filters())
+
+
+@embeddable(bp, "/spreekuren/plaats/<slug>", block="results")
+def hours_in_place(slug: str):
+    """The coming weeks' help sessions in one town or city."""
+    place = embeds.place_by_slug(slug)
+    if place is None:
+        abort(404)
+    return _hours_page(
+        finder.Filters(place=place), heading=_("Help sessions in %(place)s", place=place)
+    )
+
+
+@embeddable(bp, "/spreekuren/onderwerp/<slug>", block="results")
+def hours_on_topic(slug: str):
+    """The coming weeks' help sessions about one topic."""
+    topic = db.session.scalar(
+        sa.select(Topic).where(Topic.slug == slug, Topic.active, Topic.public)
+    )
+    if topic is None:
+        abort(404)
+    return _hours_page(
+        finder.Filters(topic=topic),
+        heading=_("Help with %(topic)s", topic=topic.name(get_locale().language)),
+    )
+
+
+@embeddable(bp, "/spreekuren/organisatie/<slug>", block="results")
+def hours_of_organisation(slug: str):
+    """The coming weeks' help sessions of one organisation; its address is its number and
+    name, and stays valid when the name changes (the old one moves to the new)."""
+    number = re.match(r"(\d{1,9})(?:-|$)", slug)
+    organisation = db.session.get(Organisation, int(number.group(1))) if number else None
+    if organisation is None or not organisation.active:
+        abort(404)
+    if slug != embeds.organisation_slug(organisation):
+        return redirect(
+            embed.list_url(
+                "public.hours_of_organisation", slug=embeds.organisation_slug(organisation)
+            ),
+            code=301,
+        )
+    return _hours_page(
+        finder.Filters(organisation=organisation),
+        heading=_("Help sessions of %(organisation)s", organisation=organisation.name),
+    )
+
+
+def _hours_page(filters: finder.Filters, heading: str | None = None):
     days, free = finder.upcoming(filters)
     return render(
         "public/hours.html",
         block="results",
+        heading=heading,
         days=days,
         free=free,
         total=sum(len(day.occurrences) for day in days),
@@ -47,6 +103,7 @@ def hours():
         topics=finder.topics(),
         places=finder.places(),
         organisations=finder.organisations(),
+        topic_courses=courses.public_courses(filters.topic) if filters.topic else [],
     )
 
 

@@ -25,7 +25,7 @@ from app.extensions import db
 from app.i18n import interface_language
 from app.models import ConsultationHours, SeriesStatus, User
 from app.models.booking import BookedVia, Booking, BookingStatus
-from app.services import DomainError, visits
+from app.services import DomainError, occurrence_index, visits
 from app.services.schedule import Occurrence, Slot, expand, occurrences
 
 # No look-alikes: without 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B.
@@ -142,6 +142,7 @@ def _claim_seat(booking: Booking, series: ConsultationHours, slot: Slot) -> None
     """
     start = slot.start_utc
     end = slot.end.astimezone(UTC)
+    held_before = booking.slot_start if booking.seat is not None else None
     with db.session.no_autoflush:
         taken = set(
             db.session.scalars(
@@ -161,6 +162,7 @@ def _claim_seat(booking: Booking, series: ConsultationHours, slot: Slot) -> None
                 booking.slot_start, booking.slot_end, booking.seat = start, end, seat
                 db.session.add(booking)
                 db.session.flush()
+            occurrence_index.seats_changed(series.id, taken=start, given_back=held_before)
             return
         except sa.exc.IntegrityError:
             continue  # taken between our read and our write: try the next seat
@@ -271,12 +273,15 @@ def cancel(
     _check_version(booking, version)
     if booking.status is not BookingStatus.BOOKED:
         raise DomainError(_("This appointment cannot be cancelled any more."))
+    held = booking.slot_start if booking.seat is not None else None
     booking.status = BookingStatus.CANCELLED
     booking.seat = None
     booking.cancel_reason = reason.strip()
     booking.cancelled_at = clock.now()
     booking.version += 1
     db.session.flush()
+    if held is not None:
+        occurrence_index.seats_changed(booking.series_id, given_back=held)
 
 
 def move(

@@ -3,7 +3,7 @@
 Everything here is for the staff of the organisation that gives the course (the views ask
 ``app.permissions``). What two staff members could do at once is decided by the database:
 a session row is locked while it changes, the places of a course are changed with the course
-row locked (participants first, in the order every seat claim takes them), and attendance is
+row locked (first, as every change of its lists does), and attendance is
 one row per participant and session, ``(enrolment_id, session_id)`` unique.
 
 Participants with an e-mail address are told of every change to their sessions, in their
@@ -28,6 +28,7 @@ from app.extensions import db
 from app.i18n import interface_language
 from app.models import (
     Attendance,
+    BookedVia,
     Course,
     CourseLogEntry,
     CourseSession,
@@ -58,24 +59,29 @@ class Contact:
 
 
 def participant_contact(enrolment: Enrolment) -> Contact:
-    """The participant's name, e-mail address and language.
-
-    The details live in the referral that put the resident on the course; erased details
-    (consent withdrawn, retention) leave an empty name and address.
+    """The participant's name, e-mail address and language, from the referral that put them
+    on the course or from their own sign-up; erased details leave an empty name and address.
     """
-    referral = enrolment.referral
-    return Contact(referral.resident_name or "", referral.email or "", referral.language or "nl")
+    person = courses.participant(enrolment)
+    if person.erased:
+        return Contact("", "", person.language or "nl")
+    return Contact(person.name or "", person.email or "", person.language or "nl")
 
 
 def participant_source(enrolment: Enrolment) -> str:
-    """Who put the participant on the course: the referring organisation's name."""
-    return enrolment.referral.from_organisation.name
+    """How the participant came on the course: the referring organisation, or a sign-up."""
+    if enrolment.referral is not None:
+        return enrolment.referral.from_organisation.name
+    if enrolment.booked_via is BookedVia.DESK:
+        return _("Signed up at the desk")
+    return _("Signed up themselves")
 
 
 def record_list_view(lines: list[ListLine], user: User, what: str) -> None:
-    """Showing participants' names is a view of the referral that holds them (audit log)."""
+    """Showing referred participants' names is a view of their referral (audit log)."""
     for line in lines:
-        referrals.record_view(line.enrolment.referral, user, what)
+        if line.enrolment.referral is not None:
+            referrals.record_view(line.enrolment.referral, user, what)
 
 
 # Sessions -----------------------------------------------------------------------------------
@@ -253,13 +259,12 @@ def _participants(course: Course, *, lock: bool = False) -> list[Enrolment]:
 def change_capacity(course: Course, capacity: int, by: User | None) -> list[Enrolment]:
     """Give the course another number of places; return who moved up from the waiting list.
 
-    Never fewer places than participants. The participants' rows and then the course row are
-    locked (the order in which giving a place back and then claiming one takes them), so a
-    seat claimed at this moment is either counted here or waits and sees the new number.
+    Never fewer places than participants. The course row is locked first, as every change of
+    a course's lists locks it (``courses``), so a seat claimed or given back at this moment
+    is either counted here or waits and sees the new number.
     """
     if not 1 <= capacity <= MAX_CAPACITY:
         raise DomainError(_("A course has between 1 and 50 places."), "capacity")
-    _participants(course, lock=True)
     course = _lock_course(course)
     before = course.capacity
     if capacity == before:
@@ -287,7 +292,7 @@ def change_capacity(course: Course, capacity: int, by: User | None) -> list[Enro
     log(course, by, "capacity", f"{before} -> {capacity}")
     for enrolment in moved:
         log(course, by, "promoted", f"enrolment {enrolment.id}")
-        notify_participant(enrolment, "promoted")
+        courses.notify_promoted(enrolment)
     return moved
 
 

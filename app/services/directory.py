@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.services import DomainError
+from app.services import DomainError, occurrence_index
 from app.web.icons import ICON_NAMES
 
 T = TypeVar("T")
@@ -24,6 +24,7 @@ def save(obj: T, values: dict) -> T:
         setattr(obj, name, value.strip() if isinstance(value, str) else value)
     db.session.add(obj)
     try:
+        occurrence_index.directory_changed(obj)
         db.session.commit()
     except sa.exc.IntegrityError as error:
         db.session.rollback()

@@ -473,7 +473,7 @@ def _instant(value) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _freshness(window: Window, parts: Iterable, instants: Iterable, names=()) -> Freshness:
+def make_freshness(window: Window, parts: Iterable, instants: Iterable, names=()) -> Freshness:
     """ETag from everything the feed depends on; Last-Modified from the newest change (and
     at least the start of today, when the window moved)."""
     key = "|".join(map(str, (FORMAT_VERSION, window.key, *parts)))
@@ -511,7 +511,7 @@ def poll(cursor: _Cursor, token: str, window: Window) -> Poll | None:
         link_id=link_id,
         user_id=user_id,
     )
-    freshness = _freshness(window, row[2:], (changed_at, user_updated_at, *newest))
+    freshness = make_freshness(window, row[2:], (changed_at, user_updated_at, *newest))
     return Poll(feed, freshness, _instant(last_used_at))
 
 
@@ -521,7 +521,7 @@ def public_freshness(cursor: _Cursor, feed: Feed, window: Window) -> Freshness |
     names = row[4:]
     if names[-1] is None:
         return None
-    return _freshness(window, (feed.scope, feed.target, feed.language, *row), row[1:4], names)
+    return make_freshness(window, (feed.scope, feed.target, feed.language, *row), row[1:4], names)
 
 
 def record_use(found: Poll) -> None:

@@ -34,7 +34,15 @@ MAX_ATTEMPTS = 8
 CLAIM_LEASE = timedelta(minutes=10)
 
 
-def queue(recipient: str, subject: str, body: str, *, ics: str | None = None, booking=None):
+def queue(
+    recipient: str,
+    subject: str,
+    body: str,
+    *,
+    ics: str | None = None,
+    booking=None,
+    enrolment=None,
+):
     """Add a message to the outbox in the current transaction (the caller commits)."""
     if not body.strip() or not recipient.strip():
         raise ValueError("an outbox message needs a recipient and a text")
@@ -44,6 +52,7 @@ def queue(recipient: str, subject: str, body: str, *, ics: str | None = None, bo
         body=body,
         ics=ics,
         booking_id=booking.id if booking else None,
+        enrolment_id=enrolment.id if enrolment else None,
     )
     db.session.add(message)
     return message

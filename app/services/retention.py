@@ -22,6 +22,7 @@ from app.models import (
     Booking,
     CourseLogEntry,
     CourseSession,
+    Enrolment,
     OutboxMessage,
     RateLimitCounter,
     Referral,
@@ -44,6 +45,7 @@ class RetentionReport:
     audit_entries_deleted: int = 0
     rate_limit_counters_deleted: int = 0
     visit_initials_erased: int = 0  # the desk's initials, once the day is over
+    course_sign_ups_erased: int = 0  # COURSE_SIGNUP_RETENTION_DAYS after the last session
     login_sessions_deleted: int = 0
 
 
@@ -75,6 +77,36 @@ def erase_bookings(report: RetentionReport) -> None:
             affected_reason="",
             personal_data_erased_at=clock.now(),
         )
+    ).rowcount
+
+
+def erase_course_sign_ups(report: RetentionReport) -> None:
+    """Erase the personal fields of course sign-ups (by the resident or at the desk) whose
+    course's last session is longer ago than the period (COURSE_SIGNUP_RETENTION_DAYS), and
+    the messages about them. What stays: that someone was on the list, and how it ended."""
+    days = current_app.config["COURSE_SIGNUP_RETENTION_DAYS"]
+    cutoff = clock.today() - timedelta(days=days)
+    last_session = (
+        sa.select(sa.func.max(CourseSession.date))
+        .where(CourseSession.course_id == Enrolment.course_id)
+        .scalar_subquery()
+    )
+    ids = db.session.scalars(
+        sa.select(Enrolment.id).where(
+            Enrolment.referral_id.is_(None),
+            Enrolment.personal_data_erased_at.is_(None),
+            sa.or_(last_session.is_(None), last_session < cutoff),
+        )
+    ).all()
+    if not ids:
+        return
+    report.messages_deleted += db.session.execute(
+        sa.delete(OutboxMessage).where(OutboxMessage.enrolment_id.in_(ids))
+    ).rowcount
+    report.course_sign_ups_erased += db.session.execute(
+        sa.update(Enrolment)
+        .where(Enrolment.id.in_(ids))
+        .values(name="", phone="", email="", personal_data_erased_at=clock.now())
     ).rowcount
 
 
@@ -190,6 +222,7 @@ def run() -> RetentionReport:
     db.session.commit()
     with writing():
         erase_bookings(report)
+        erase_course_sign_ups(report)
         erase_referrals(report)
         erase_open_referrals(report)
         delete_audit_entries(report)

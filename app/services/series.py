@@ -24,7 +24,7 @@ from app.models import (
     Topic,
     User,
 )
-from app.services import DomainError, notify
+from app.services import DomainError, notify, occurrence_index
 from app.services import booking as booking_service
 from app.services.schedule import Occurrence, expand, matches_pattern
 
@@ -121,6 +121,7 @@ def save_series(
     series.revision = (series.revision or 0) + 1
     if series.id is not None:
         _flag_affected([series], None, None, _l("The times of these hours have changed."))
+    occurrence_index.refresh_series(series)
     db.session.commit()
     return series
 
@@ -140,6 +141,7 @@ def set_status(series: ConsultationHours, status: SeriesStatus) -> None:
     series.revision += 1
     if status is SeriesStatus.PAUSED:
         _flag_affected([series], None, None, _l("These hours do not take place for now."))
+    occurrence_index.refresh_series(series)
     db.session.commit()
 
 
@@ -189,6 +191,7 @@ def add_exception(
         else _l("The times on this day have changed.")
     )
     _flag_affected([series], day, day, exception.reason or default_reason)
+    occurrence_index.refresh_series(series, day, day)
     db.session.commit()
     return exception
 
@@ -199,6 +202,7 @@ def remove_exception(exception: SeriesException) -> None:
     series.revision += 1
     db.session.delete(exception)
     _flag_affected([series], day, day, _l("The times on this day have changed."))
+    occurrence_index.refresh_series(series, day, day)
     db.session.commit()
 
 
@@ -225,14 +229,17 @@ def close_location(
     _flag_affected(
         held_there, start, end, closure.reason or _l("The location is closed on this day.")
     )
+    occurrence_index.refresh_location(location, start, end)
     db.session.commit()
     return closure
 
 
 def remove_closure(closure: LocationClosure) -> None:
     """Reopen a location on the closure's dates."""
-    _bump_series_at(closure.location)
+    location, start, end = closure.location, closure.start_date, closure.end_date
+    _bump_series_at(location)
     db.session.delete(closure)
+    occurrence_index.refresh_location(location, start, end)
     db.session.commit()
 
 

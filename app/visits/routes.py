@@ -49,6 +49,21 @@ def _queue_url(location_id: int) -> str:
     return url_for("visits.queue", location_id=location_id)
 
 
+def _change(change, success=None) -> bool:
+    """Make a change to the queue: commit it and say so (``success`` gives the message), or
+    roll it back and say why not."""
+    try:
+        result = change()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return False
+    db.session.commit()
+    if success is not None:
+        flash(success(result), "success")
+    return True
+
+
 @bp.route("/queue")
 def choose():
     """Where the user's organisation holds or hosts hours today: straight to the only one."""
@@ -118,14 +133,10 @@ def add(location_id: int):
     form = _walk_in_form(location, WalkInForm())
     if form.validate_on_submit():
         topic = db.session.get(Topic, form.topic.data) if form.topic.data else None
-        try:
-            visit = visits.add_walk_in(series, initials=form.initials.data or "", topic=topic)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Number %(n)s is waiting.", n=visit.number), "success")
+        _change(
+            lambda: visits.add_walk_in(series, initials=form.initials.data or "", topic=topic),
+            lambda visit: _("Number %(n)s is waiting.", n=visit.number),
+        )
         return redirect_to(_queue_url(location.id))
     return _queue_page(location, form, status=422)
 
@@ -147,14 +158,10 @@ def take_next(location_id: int):
 def take(visit_id: int):
     """Take this visitor (for example an appointment that is due)."""
     visit = _visit(visit_id)
-    try:
-        visits.take(visit, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("You are helping number %(n)s.", n=visit.number), "success")
+    _change(
+        lambda: visits.take(visit, current_user),
+        lambda _result: _("You are helping number %(n)s.", n=visit.number),
+    )
     return redirect_to(_queue_url(visit.location_id))
 
 
@@ -162,13 +169,8 @@ def take(visit_id: int):
 def finish(visit_id: int):
     """The visitor has been helped: register the contact straight away."""
     visit = _visit(visit_id)
-    try:
-        visits.finish(visit, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not _change(lambda: visits.finish(visit, current_user)):
         return redirect_to(_queue_url(visit.location_id))
-    db.session.commit()
     return redirect_to(url_for("registrations.new", visit=visit.id))
 
 
@@ -176,14 +178,10 @@ def finish(visit_id: int):
 def left(visit_id: int):
     """The visitor left without help."""
     visit = _visit(visit_id)
-    try:
-        visits.mark_left(visit)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Number %(n)s left without help.", n=visit.number), "success")
+    _change(
+        lambda: visits.mark_left(visit),
+        lambda _result: _("Number %(n)s left without help.", n=visit.number),
+    )
     return redirect_to(_queue_url(visit.location_id))
 
 

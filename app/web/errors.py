@@ -10,6 +10,7 @@ from werkzeug.exceptions import (
     TooManyRequests,
 )
 
+from app.api import problems
 from app.extensions import db
 from app.web import limits
 from app.web.htmx import render
@@ -62,12 +63,16 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code and error.code < 400:
             return error
+        if problems.is_api_request():
+            return problems.from_exception(error)
         return _error_page(error.code or 500)
 
     @app.errorhandler(TooManyRequests)
     def too_many_requests(error: TooManyRequests):
         # A view that can show its form again does so itself; this page is for the rest.
         refusal = error if isinstance(error, limits.TooManyAttempts) else limits.refusal()
+        if problems.is_api_request():
+            return limits.with_retry_after(problems.problem(429), refusal)
         return limits.with_retry_after(
             _error_page(429, _("Please wait a while"), refusal.message), refusal
         )
@@ -75,4 +80,6 @@ def register(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def server_error(_error: InternalServerError):
         db.session.rollback()
+        if problems.is_api_request():
+            return problems.problem(500)
         return _error_page(500)

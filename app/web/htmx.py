@@ -14,8 +14,13 @@ def wants_fragment() -> bool:
 
 
 def render(template: str, block: str | None = None, status: int = 200, **context) -> Response:
-    """Render the whole page, or only ``block`` of it when htmx asks for a fragment."""
-    if block and wants_fragment():
+    """Render the whole page, or only ``block`` of it when htmx asks for a fragment; for the
+    embeddable variant of a list, its list in the embed layout (see ``app.web.embed``)."""
+    from app.web import embed
+
+    if embed.active():
+        body = embed.page(template, **context)
+    elif block and wants_fragment():
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)

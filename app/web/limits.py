@@ -1,5 +1,6 @@
 """Rate limits on the forms where guessing pays or a script could do harm: the staff login,
-finding an appointment by its code, and booking.
+finding an appointment by its code, and booking; and on the JSON API (``app.api.routes``),
+where every request counts per client address.
 
 Flask-Limiter keeps the counts (in the database, see ``app.services.rate_limits``, or in
 Redis). Each limit is a setting (``RATELIMIT_LOGIN_ACCOUNT`` and so on, see
@@ -56,8 +57,9 @@ def with_retry_after(response: Response, refusal: TooManyAttempts | None) -> Res
 
 @limiter.request_filter
 def _not_a_post() -> bool:
-    """Only posted forms are limited: pages, feeds and calendar polls skip the limiter."""
-    return request.method != "POST"
+    """Only posted forms and the JSON API are limited: pages, feeds and calendar polls skip
+    the limiter."""
+    return request.method != "POST" and not request.path.startswith("/api/")
 
 
 # Keys ---------------------------------------------------------------------------------------

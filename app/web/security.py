@@ -51,9 +51,9 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )
 
-# Addresses that carry a secret in their path: a resident's booking link and a staff member's
-# calendar feed. Their pages (and anything under them) send no Referer at all.
-SECRET_PATHS = ("/afspraak/link/", "/feeds/")
+# Addresses that carry a secret in their path: a resident's booking or course sign-up link and
+# a staff member's calendar feed. Their pages (and anything under them) send no Referer at all.
+SECRET_PATHS = ("/afspraak/link/", "/cursussen/aanmelding/link/", "/feeds/")
 
 
 def content_security_policy(**directives: str) -> str:

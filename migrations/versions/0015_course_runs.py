@@ -1,8 +1,8 @@
 """course runs: cancelled sessions (with a reason and a version for calendars), attendance
 per participant and session, and the course's change log
 
-Revision ID: 0011
-Revises: 0009
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02 02:00:00.000000
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011'
-down_revision = '0009'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
