@@ -248,6 +248,11 @@ def promote_waiting(course: Course) -> list[Enrolment]:
     return moved
 
 
+def lock(course: Course) -> None:
+    """Lock the course's row before changing its lists (see ``_lock``)."""
+    _lock(course)
+
+
 def _lock(course: Course) -> None:
     """Take the course's row lock until the end of the transaction (PostgreSQL; on SQLite the
     writing transaction holds the database's lock already)."""
