@@ -726,7 +726,49 @@ def load_referrals(today: date) -> None:
         ReferralDraft(to_organisation=kwadraad, kind=ReferralKind.SIGNPOST, topic=topic["anders"]),
         user("vrijwilliger@bibliotheek.example.org"),
     )
+    demo_course_runs(library, maarssen, digisterker, monday, chris, femke, warm)
     db.session.commit()
+
+
+def demo_course_runs(library, maarssen, digisterker, monday, staff, referrer, warm) -> None:
+    """A Digisterker group that has had its four sessions, with who came marked on each list,
+    and a coming session cancelled with a reason and made up for a week after the last."""
+    from app.services import course_runs, courses
+
+    held = courses.create_course(
+        library,
+        courses.CourseData(
+            title="Digisterker: werken met de digitale overheid (vorige groep)",
+            location=maarssen,
+            capacity=6,
+            first_date=monday,
+            start_time=time(10, 0),
+            end_time=time(12, 0),
+            sessions=4,
+        ),
+        None,
+    )
+    group = [
+        warm(referrer, library, "digid", name, course=held, request="Wil leren inloggen met DigiD.")
+        for name in ("K. Visser", "S. Yilmaz", "P. de Boer", "L. Smit", "H. Mulder")
+    ]
+    for weeks_ago, session in zip((5, 4, 3, 2), held.sessions, strict=True):
+        session.date = monday - timedelta(weeks=weeks_ago)
+    db.session.flush()
+    for n, session in enumerate(held.sessions):
+        # Most came every time; one stayed away twice, one missed the last session.
+        marks = {
+            referral.enrolment.id: not ((i == 2 and n in (1, 2)) or (i == 4 and n == 3))
+            for i, referral in enumerate(group)
+        }
+        course_runs.record_attendance(session, marks, staff)
+    course_runs.set_open(held, False, staff)
+    third = digisterker.sessions[2]
+    course_runs.cancel_session(third, "De zaal is die dag niet beschikbaar.", staff)
+    last = digisterker.sessions[-1]
+    course_runs.add_session(
+        digisterker, last.date + timedelta(weeks=1), last.start_time, last.end_time, staff
+    )
 
 
 def existing_users() -> list[User]:

@@ -55,6 +55,7 @@ class Action(enum.Enum):
     CREATE_COURSE = "create_course"  # on an Organisation: offer a course
     COURSE_LISTS = "course_lists"  # on a Course: see and handle its participant lists
     COURSE_SIGN_UP = "course_sign_up"  # on an Enrolment without referral: see, print, sign off
+    RUN_COURSE = "run_course"  # on a Course: sessions, places, sign-up, attendance
     QUEUE = "queue"  # on a Location: its queue today (who is waiting, as far as one may see)
     ADD_VISIT = "add_visit"  # on a ConsultationHours: someone came in for these hours
     HANDLE_VISIT = "handle_visit"  # on a Visit: take, finish, left without help
@@ -78,6 +79,7 @@ REFERRAL_ACTIONS = {
     Action.READ_AUDIT_LOG,
     Action.CREATE_COURSE,
     Action.COURSE_LISTS,
+    Action.RUN_COURSE,
 }
 DESK_ACTIONS = {Action.QUEUE, Action.ADD_VISIT, Action.HANDLE_VISIT, Action.REGISTER}
 
@@ -280,7 +282,7 @@ def _can_referral(user: User, action: Action, obj) -> bool:
             )
         case Action.CREATE_COURSE:
             return isinstance(obj, Organisation) and own and user.role is not Role.VOLUNTEER
-        case Action.COURSE_LISTS:
+        case Action.COURSE_LISTS | Action.RUN_COURSE:
             return isinstance(obj, Course) and own and user.role in EDITOR_ROLES
     return False
 

@@ -27,7 +27,7 @@ from app.models import (
     Visit,
 )
 from app.services import booking as booking_service
-from app.services import courses, visits
+from app.services import course_signups, courses, visits
 from app.services.booking import ResidentDetails
 from app.services.courses import CourseData
 from tests.conftest import FreshContextClient, _clear, _test_config
@@ -170,8 +170,8 @@ def offer(make_org, make_location, make_series, make_topic, make_user):
         phone=REFERRAL_PHONE,
         request=REFERRAL_REQUEST,
     )
-    courses.sign_up(
-        course, courses.SignUp(name=SIGNUP_NAME, phone=SIGNUP_PHONE, email=SIGNUP_EMAIL)
+    course_signups.sign_up(
+        course, course_signups.SignUp(name=SIGNUP_NAME, phone=SIGNUP_PHONE, email=SIGNUP_EMAIL)
     )
     db.session.commit()
     visits.add_walk_in(walk_in, initials=DESK_INITIALS)

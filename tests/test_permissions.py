@@ -374,6 +374,8 @@ CAN_TABLE = [
     (Action.COURSE_SIGN_UP, "desk_sign_up", P, Y, Y, Y, Y),
     (Action.COURSE_SIGN_UP, "desk_sign_up", H, N, Y, Y, N),
     (Action.COURSE_SIGN_UP, "desk_sign_up", U, N, N, N, N),
+    (Action.RUN_COURSE, "course", H, N, Y, Y, N),
+    (Action.RUN_COURSE, "course", (P, U), N, N, N, N),
     # The desk: anyone opens a location's queue (it shows them what they may see); someone
     # comes in for hours of one's own organisation or at one's own location; the visit's
     # organisation helps and registers, every role alike and for itself only.

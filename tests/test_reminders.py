@@ -17,7 +17,7 @@ from app import clock
 from app.extensions import db
 from app.models import Booking, MessageChannel, OutboxMessage, OutboxStatus, Role, User
 from app.services import booking as booking_service
-from app.services import courses, reminders
+from app.services import course_signups, courses, reminders
 from app.services.booking import ResidentDetails
 from app.transactions import writing
 from tests.referral_helpers import write_warm
@@ -269,7 +269,9 @@ def test_course_participants_get_a_reminder_before_each_session(
     write_warm(staff, partner, make_topic(), course=course, email="ali@example.org", language="en")
     write_warm(staff, partner, make_topic(), course=course, resident_name="Bo", phone="030 1234567")
     # A resident who signed up themselves, with only a mobile number: by SMS.
-    courses.sign_up(course, courses.SignUp(name="Dirk", phone="06 12345678", language="nl"))
+    course_signups.sign_up(
+        course, course_signups.SignUp(name="Dirk", phone="06 12345678", language="nl")
+    )
     db.session.commit()
 
     set_clock(monkeypatch, at(2, 10, 30))

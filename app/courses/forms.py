@@ -1,8 +1,8 @@
-"""The form to offer a course."""
+"""The forms to offer a course and to run it: sessions, places, sign-up, attendance."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField, TimeField
+from wtforms import RadioField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -40,3 +40,56 @@ class CourseForm(FlaskForm):
         choices=[SelectChoice(1, _l("Every week"))]
         + [SelectChoice(n, _l("Every %(n)s weeks", n=n)) for n in range(2, 5)],
     )
+
+
+class SessionForm(FlaskForm):
+    """A session's date and times (changing one, or adding one)."""
+
+    date = DateField(_l("Date"), validators=[InputRequired()])
+    start_time = TimeField(_l("Start time"), validators=[InputRequired()])
+    end_time = TimeField(_l("End time"), validators=[InputRequired()])
+
+
+class CancelSessionForm(FlaskForm):
+    reason = StringField(
+        _l("Reason (participants read it)"), validators=[DataRequired(), Length(max=200)]
+    )
+
+
+class CapacityForm(FlaskForm):
+    capacity = IntegerField(
+        _l("Places (maximum number of residents)"),
+        validators=[InputRequired()],
+        minimum=1,
+        maximum=50,
+    )
+
+
+class SignUpForm(FlaskForm):
+    """Close the course for new residents, or open it again (the state asked for, so that a
+    second click does not undo the first)."""
+
+    open = SelectField(
+        coerce=choice_number, choices=[SelectChoice(0, "closed"), SelectChoice(1, "open")]
+    )
+
+
+def attendance_form(enrolment_ids: list[int]) -> type[FlaskForm]:
+    """A form with one came / did not come choice per participant on a session's list."""
+
+    class AttendanceForm(FlaskForm):
+        pass
+
+    for enrolment_id in enrolment_ids:
+        setattr(
+            AttendanceForm,
+            f"e{enrolment_id}",
+            RadioField(
+                choices=[
+                    SelectChoice("present", _l("Came")),
+                    SelectChoice("absent", _l("Did not come")),
+                ],
+                validators=[Optional()],
+            ),
+        )
+    return AttendanceForm

@@ -243,6 +243,29 @@ def _export_rows(scope: Scope, period: Period) -> list[list]:
             ],
             *[[r.label, r.booked, r.attended, r.no_show, r.no_show_rate] for r in block],
         ]
+    rows += _course_rows(figures.course_organisations(figures.courses(scope, period)))
+    return rows
+
+
+def _course_rows(totals: list[figures.CourseOrganisationRow]) -> list[list]:
+    """The period's courses per organisation: counts, and attendance as a percentage."""
+    rows: list[list] = [
+        [],
+        [
+            _("Courses per organisation"),
+            _("Courses given"),
+            _("Participants"),
+            _("Sessions held"),
+            _("Came"),
+            _("Did not come"),
+            _("Attendance (%)"),
+        ],
+    ]
+    for r in totals:
+        rate = round(100 * r.attendance_rate) if r.attendance_rate is not None else ""
+        rows.append(
+            [r.label, r.courses, r.participants, r.sessions_held, r.present, r.absent, rate]
+        )
     return rows
 
 

@@ -8,7 +8,15 @@ from app.models.booking import (
     OutboxMessage,
     OutboxStatus,
 )
-from app.models.course import Course, CourseSession, Device, Enrolment, EnrolmentStatus
+from app.models.course import (
+    Attendance,
+    Course,
+    CourseLogEntry,
+    CourseSession,
+    Device,
+    Enrolment,
+    EnrolmentStatus,
+)
 from app.models.desk import (
     Channel,
     Duration,
@@ -74,7 +82,9 @@ __all__ = [
     "ConsentMethod",
     "ConsentScope",
     "ContactMethod",
+    "Attendance",
     "Course",
+    "CourseLogEntry",
     "CourseSession",
     "Device",
     "EmbedOrigin",

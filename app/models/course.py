@@ -106,12 +106,23 @@ class CourseSession(db.Model):
     date: Mapped[date] = mapped_column(sa.Date)
     start_time: Mapped[time] = mapped_column(sa.Time)
     end_time: Mapped[time] = mapped_column(sa.Time)
+    # A cancelled session stays on the course (and in calendars, as cancelled).
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    # Raised at every change, as the SEQUENCE of its calendar event.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     course: Mapped[Course] = relationship(back_populates="sessions")
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     __table_args__ = (
         sa.UniqueConstraint("course_id", "date", "start_time"),
         sa.CheckConstraint("end_time > start_time", name="time_order"),
+        # The figures count a period's sessions.
+        sa.Index("ix_course_session_date", "date"),
     )
 
 
@@ -210,3 +221,58 @@ class Enrolment(TimestampMixin, db.Model):
         """The code as residents read it: two groups of four."""
         code = self.code or ""
         return f"{code[:4]}-{code[4:]}"
+
+
+# Running a course ---------------------------------------------------------------------------
+
+
+class Attendance(db.Model):
+    """Whether a participant came to one session, as the course's staff marked it.
+
+    One row per participant and session, ``(enrolment_id, session_id)`` unique: marking again
+    changes the row. Holds no personal data, so it stays for the figures when the referral's
+    details are erased.
+    """
+
+    __tablename__ = "course_attendance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolment.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("course_session.id", ondelete="CASCADE"), index=True
+    )
+    present: Mapped[bool] = mapped_column()
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    marked_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    enrolment: Mapped[Enrolment] = relationship()
+    session: Mapped[CourseSession] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("enrolment_id", "session_id"),)
+
+
+class CourseLogEntry(db.Model):
+    """Who changed what on a course, and when: sessions, places, sign-up, attendance.
+
+    The detail is a short code (dates, times, numbers), never a resident's data.
+    """
+
+    __tablename__ = "course_log_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("course.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("course_session.id", ondelete="SET NULL")
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(sa.String(32))
+    detail: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    user: Mapped[User | None] = relationship()

@@ -39,8 +39,10 @@ def _session_event(course: Course, session: CourseSession, **overrides) -> Calen
         "location": f"{location.name}, {location.address}",
         "description": "\n\n".join(text),
         "url": external_url("course_signup.course", course_id=course.id, slug=slug(course)),
-        "sequence": 0,
-        "last_modified": course.updated_at or clock.now(),
+        # A cancelled session stays in calendars, marked so; each change raises its version.
+        "sequence": session.version,
+        "last_modified": session.cancelled_at or course.updated_at or clock.now(),
+        "cancelled": session.cancelled,
     }
     values.update(overrides)
     return CalendarEvent(**values)
@@ -59,9 +61,9 @@ def enrolment_ics(enrolment: Enrolment) -> bytes:
             description=_("Your code: %(code)s", code=enrolment.display_code)
             if enrolment.code
             else "",
-            sequence=1 if removed else 0,
+            sequence=(1 if removed else 0) + session.version,
             last_modified=enrolment.updated_at or clock.now(),
-            cancelled=removed,
+            cancelled=removed or session.cancelled,
         )
         for session in course.sessions
     ]

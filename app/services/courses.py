@@ -271,7 +271,13 @@ def _claim_seat(enrolment: Enrolment, course: Course) -> bool:
     Each attempt is a write in a savepoint: the unique constraint makes it fail when someone
     else holds that seat, also when they took it a moment ago.
     """
+    # The places as they are now, and none taken away until this transaction ends: the
+    # course row is share-locked (PostgreSQL; SQLite's write lock already serialises), so a
+    # change of places waits for this seat, or this seat for the change.
     with db.session.no_autoflush:
+        capacity = db.session.scalar(
+            sa.select(Course.capacity).where(Course.id == course.id).with_for_update(read=True)
+        )
         taken = set(
             db.session.scalars(
                 sa.select(Enrolment.seat).where(
@@ -282,7 +288,7 @@ def _claim_seat(enrolment: Enrolment, course: Course) -> bool:
             )
         )
     status, position = enrolment.status, enrolment.position
-    for seat in range(1, course.capacity + 1):
+    for seat in range(1, capacity + 1):
         if seat in taken:
             continue
         try:

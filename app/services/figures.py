@@ -19,8 +19,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
+from app import clock
 from app.extensions import db
 from app.models import (
+    Attendance,
     Booking,
     BookingStatus,
     Channel,
@@ -162,9 +164,33 @@ class AppointmentRow:
 
 @dataclass
 class CourseRow:
+    """A course with a session in the period: its participants and waiting list now, the
+    period's sessions held (not cancelled, up to today) and the attendance marked at them."""
+
     title: str
     participants: int
     waiting: int
+    organisation: str = ""
+    sessions_held: int = 0
+    present: int = 0
+    absent: int = 0
+
+    @property
+    def attendance_rate(self) -> float | None:
+        """The share of marks that were "came"; None when nobody was marked."""
+        marked = self.present + self.absent
+        return self.present / marked if marked else None
+
+
+@dataclass
+class CourseOrganisationRow(CourseRow):
+    """The courses of one organisation added up (``title`` is the organisation)."""
+
+    courses: int = 0
+
+    @property
+    def label(self) -> str:
+        return self.title
 
 
 @dataclass
@@ -195,6 +221,7 @@ class Figures:
     appointments_by_provider: list[AppointmentRow]
     courses: list[CourseRow] = field(default_factory=list)
     messages: list[MessageRow] = field(default_factory=list)
+    course_organisations: list[CourseOrganisationRow] = field(default_factory=list)
 
 
 def _in_scope(model, scope: Scope):
@@ -476,28 +503,86 @@ def appointments(scope: Scope, period: Period) -> tuple[list[AppointmentRow], li
     return ordered(series.values()), ordered(providers.values())
 
 
-def courses(scope: Scope, period: Period) -> list[CourseRow]:
-    """Courses with a session in the period: participants and waiting list."""
-    held = sa.exists().where(
-        CourseSession.course_id == Course.id,
-        CourseSession.date.between(period.first, period.last),
-    )
-    query = (
-        sa.select(Course.id, Course.title, Enrolment.status, sa.func.count(Enrolment.id))
-        .outerjoin(Enrolment, Enrolment.course_id == Course.id)
-        .where(held)
-        .group_by(Course.id, Course.title, Enrolment.status)
-    )
+def _course_scope(query, scope: Scope):
     if scope.kind == "organisation":
-        query = query.where(Course.organisation_id == scope.id)
-    elif scope.kind == "location":
-        query = query.where(Course.location_id == scope.id)
+        return query.where(Course.organisation_id == scope.id)
+    if scope.kind == "location":
+        return query.where(Course.location_id == scope.id)
+    return query
+
+
+def courses(scope: Scope, period: Period) -> list[CourseRow]:
+    """Courses with a (not cancelled) session in the period: participants and waiting list,
+    sessions held and attendance marked in the period.
+
+    Three ``GROUP BY`` queries over the period's sessions (indexed by date): the lists per
+    course, the sessions held per course, and the attendance marks per course.
+    """
+    in_period = sa.and_(
+        CourseSession.date.between(period.first, period.last),
+        CourseSession.cancelled_at.is_(None),
+    )
+    given = sa.exists().where(CourseSession.course_id == Course.id, in_period)
+    lists = _course_scope(
+        sa.select(
+            Course.id,
+            Course.title,
+            Organisation.name,
+            Enrolment.status,
+            sa.func.count(Enrolment.id),
+        )
+        .join(Organisation, Organisation.id == Course.organisation_id)
+        .outerjoin(Enrolment, Enrolment.course_id == Course.id)
+        .where(given)
+        .group_by(Course.id, Course.title, Organisation.name, Enrolment.status),
+        scope,
+    )
     rows: dict[int, CourseRow] = {}
-    for course_id, title, status, n in _counted(query):
-        row = rows.setdefault(course_id, CourseRow(title, 0, 0))
+    for course_id, title, organisation, status, n in _counted(lists):
+        row = rows.setdefault(course_id, CourseRow(title, 0, 0, organisation))
         row.participants += n if status is EnrolmentStatus.PARTICIPANT else 0
         row.waiting += n if status is EnrolmentStatus.WAITING else 0
-    return sorted(rows.values(), key=lambda r: r.title)
+    held = _course_scope(
+        sa.select(CourseSession.course_id, sa.func.count())
+        .join(Course, Course.id == CourseSession.course_id)
+        .where(in_period, CourseSession.date <= clock.today())
+        .group_by(CourseSession.course_id),
+        scope,
+    )
+    for course_id, n in _counted(held):
+        if course_id in rows:
+            rows[course_id].sessions_held = n
+    marks = _course_scope(
+        sa.select(CourseSession.course_id, Attendance.present, sa.func.count())
+        .join(CourseSession, CourseSession.id == Attendance.session_id)
+        .join(Course, Course.id == CourseSession.course_id)
+        .where(in_period)
+        .group_by(CourseSession.course_id, Attendance.present),
+        scope,
+    )
+    for course_id, present, n in _counted(marks):
+        if course_id in rows:
+            if present:
+                rows[course_id].present += n
+            else:
+                rows[course_id].absent += n
+    return sorted(rows.values(), key=lambda r: (r.organisation, r.title))
+
+
+def course_organisations(rows: list[CourseRow]) -> list[CourseOrganisationRow]:
+    """The period's courses added up per organisation that gave them."""
+    totals: dict[str, CourseOrganisationRow] = {}
+    for row in rows:
+        total = totals.setdefault(
+            row.organisation, CourseOrganisationRow(row.organisation, 0, 0, row.organisation)
+        )
+        total.courses += 1
+        total.participants += row.participants
+        total.waiting += row.waiting
+        total.sessions_held += row.sessions_held
+        total.present += row.present
+        total.absent += row.absent
+    return sorted(totals.values(), key=lambda r: r.title)
 
 
 def messages(scope: Scope, period: Period) -> list[MessageRow]:
@@ -546,6 +631,7 @@ def figures(scope: Scope, period: Period, language: str) -> Figures:
     """Everything the figures page and the report show."""
     days = per_day(scope, period)
     by_series, by_provider = appointments(scope, period)
+    course_rows = courses(scope, period)
     return Figures(
         scope=scope,
         period=period,
@@ -561,7 +647,8 @@ def figures(scope: Scope, period: Period, language: str) -> Figures:
         referrals=referrals(scope, period),
         appointments_by_series=by_series,
         appointments_by_provider=by_provider,
-        courses=courses(scope, period),
+        courses=course_rows,
+        course_organisations=course_organisations(course_rows),
         messages=messages(scope, period),
     )
 

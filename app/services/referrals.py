@@ -240,6 +240,10 @@ def _create(draft: ReferralDraft, by: User, consent: ConsentAnswers | None) -> R
     check_receiver(draft.to_organisation, by, draft.course)
     if draft.topic is None or not draft.topic.active:
         raise DomainError(_("Please choose a topic."), "topic")
+    if draft.course is not None and draft.kind is ReferralKind.WARM:
+        # The course's row lock first, before the referral row's key-share lock on it:
+        # taking both the other way round deadlocks two referrals to one course.
+        courses.lock(draft.course)
     now = clock.now()
     referral = Referral(
         kind=draft.kind,
