@@ -21,7 +21,7 @@ from app.models import (
     ReferralStatus,
     Role,
 )
-from app.services import courses, referrals
+from app.services import DomainError, courses, referrals
 from app.services.courses import CourseClosed, CourseData
 from tests.referral_helpers import RESIDENT, write_signpost, write_warm
 
@@ -230,6 +230,92 @@ def test_staff_offer_a_course_through_the_form(
     assert course.title == "Klik & Tik" and len(course.sessions) == 3 and course.capacity == 6
     assert course.organisation_id == library.id
     assert "Klik &amp; Tik" in client.get("/portal/courses/").get_data(as_text=True)
+
+
+def test_staff_give_a_course_a_topic_what_to_work_on_and_intake_hours(
+    client, login, library_staff, make_location, library, partner, topic, make_series
+):
+    """The form offers the public topics, what participants work on and the library's own
+    appointment hours for the intake; residents then find the course with the topic, read
+    what to bring and choose an intake time. Hours of another organisation are refused."""
+    location = make_location(organisation=library, name="Bibliotheek Breukelen")
+    intake_hours = make_series(provider=library, location=location, title="Intake Digisterker")
+    others = make_series(provider=partner, title="Spreekuur van een ander")
+    login(library_staff)
+    form = client.get("/portal/courses/new").get_data(as_text=True)
+    assert "Intake Digisterker" in form and "Spreekuur van een ander" not in form
+    assert topic.name_nl in form
+    first = clock.today() + timedelta(days=14)
+    data = {
+        "title": "Digisterker",
+        "location": location.id,
+        "capacity": 8,
+        "first_date": first.isoformat(),
+        "start_time": "10:00",
+        "end_time": "12:00",
+        "sessions": 4,
+        "interval_weeks": 1,
+        "device": "library",
+        "topic": topic.id,
+        "needs_intake": "y",
+        "intake_series": others.id,
+    }
+    refused = client.post("/portal/courses/new", data=data)
+    assert refused.status_code == 422
+    assert 'aria-invalid="true"' in refused.get_data(as_text=True)
+    assert db.session.scalar(sa.select(Course)) is None
+    with pytest.raises(DomainError, match="uw eigen organisatie"):
+        courses.create_course(
+            library,
+            CourseData(
+                title="Digisterker",
+                location=location,
+                capacity=8,
+                first_date=first,
+                start_time=time(10, 0),
+                end_time=time(12, 0),
+                needs_intake=True,
+                intake_series=others,
+            ),
+            library_staff,
+        )
+    db.session.rollback()
+
+    response = client.post("/portal/courses/new", data={**data, "intake_series": intake_hours.id})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    course = db.session.scalar(sa.select(Course))
+    assert (course.topic_id, course.device.value, course.needs_intake) == (
+        topic.id,
+        "library",
+        True,
+    )
+    assert course.intake_series_id == intake_hours.id
+    client.get("/auth/logout")
+    page = client.get(f"/cursussen/{course.id}", follow_redirects=True).get_data(as_text=True)
+    assert "U werkt op een laptop van de bibliotheek." in page
+    assert "U kiest een tijd als u zich aanmeldt." in page
+    topic_page = client.get(f"/spreekuren?onderwerp={topic.slug}").get_data(as_text=True)
+    assert "Digisterker" in topic_page
+    sign_up = client.get(f"/cursussen/{course.id}/aanmelden").get_data(as_text=True)
+    assert 'name="intake"' in sign_up
+
+
+def test_a_cancelled_session_shows_as_cancelled_and_gets_no_reminder(
+    client, make_course, library_staff
+):
+    """Residents see a cancelled session struck through with the reason; the sessions left
+    count only those that take place; no reminder is written for it."""
+    from app.services import course_runs, reminders
+
+    course = make_course()
+    session = course.sessions[1]
+    course_runs.cancel_session(session, "De bibliotheek is dicht", library_staff)
+    db.session.commit()
+    page = client.get(f"/cursussen/{course.id}", follow_redirects=True).get_data(as_text=True)
+    assert page.count("<del>") == 1 and "De bibliotheek is dicht" in page
+    cancelled_start = courses.session_start(course, session)
+    due = reminders.due_sessions(cancelled_start - timedelta(hours=20))
+    assert session not in [due_session for due_session, _start, _end in due]
 
 
 def test_volunteers_do_not_offer_courses(client, login, make_user, library):

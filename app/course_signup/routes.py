@@ -106,7 +106,7 @@ def course(course_id: int, slug: str | None = None):
     return render(
         "courses_public/course.html",
         course=found,
-        sessions=courses.coming_sessions(found),
+        sessions=courses.coming_sessions(found, include_cancelled=True),
         places_left=courses.places_left(found),
         sessions_left=len(courses.coming_sessions(found)),
         intake_times=bool(course_signups.intake_slots(found)),

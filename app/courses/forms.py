@@ -2,11 +2,19 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.web.fields import DateField, IntegerField, choice_number
+from app.models import Device
+from app.web.fields import DateField, IntegerField, choice_number, optional_choice_number
 
 
 class CourseForm(FlaskForm):
@@ -15,7 +23,19 @@ class CourseForm(FlaskForm):
         _l("What residents learn, and for whom"), validators=[Optional(), Length(max=2000)]
     )
     what_to_bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=1000)])
+    device = SelectField(
+        _l("What participants work on"),
+        default=Device.EITHER.value,
+        choices=[
+            SelectChoice(Device.EITHER.value, _l("Their own device, or a library laptop")),
+            SelectChoice(Device.OWN.value, _l("Their own laptop, tablet or phone")),
+            SelectChoice(Device.LIBRARY.value, _l("A library laptop")),
+        ],
+    )
+    topic = SelectField(_l("Topic"), coerce=optional_choice_number)
     location = SelectField(_l("Location"), coerce=choice_number)
+    needs_intake = BooleanField(_l("An intake comes first"))
+    intake_series = SelectField(_l("Hours for the intake"), coerce=optional_choice_number)
     capacity = IntegerField(
         _l("Places (maximum number of residents)"),
         default=8,

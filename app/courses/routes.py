@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
 from app.courses.forms import (
     CancelSessionForm,
@@ -24,11 +25,21 @@ from app.courses.forms import (
     attendance_form,
 )
 from app.extensions import db
-from app.models import Course, CourseSession, Location, Organisation
+from app.models import (
+    ConsultationHours,
+    Course,
+    CourseSession,
+    Device,
+    Location,
+    Organisation,
+    SeriesStatus,
+    Topic,
+)
 from app.permissions import Action, authorize, can
 from app.portal.series_form import apply_domain_error
 from app.referrals.routes import referral_menu
-from app.services import DomainError, course_runs, courses, referrals
+from app.services import DomainError, course_runs, courses, finder, referrals
+from app.web.filters import topic_name
 from app.web.htmx import redirect_to, render
 from app.web.security import personal
 
@@ -72,6 +83,22 @@ def index():
     )
 
 
+def _intake_hours(organisation: Organisation) -> list[ConsultationHours]:
+    """The organisation's published hours that take appointments: where an intake can be."""
+    return [
+        series
+        for series in db.session.scalars(
+            sa.select(ConsultationHours)
+            .where(
+                ConsultationHours.provider_id == organisation.id,
+                ConsultationHours.status == SeriesStatus.PUBLISHED,
+            )
+            .order_by(ConsultationHours.title)
+        )
+        if series.is_bookable_mode
+    ]
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     """Offer a course: a few sessions, a number of places."""
@@ -85,6 +112,12 @@ def new():
         .order_by(Organisation.name, Location.name)
     ).all()
     form.location.choices = [(loc.id, f"{loc.name} ({loc.organisation.name})") for loc in locations]
+    form.topic.choices = [SelectChoice("", _("No topic"))] + [
+        SelectChoice(t.id, topic_name(t)) for t in finder.topics()
+    ]
+    form.intake_series.choices = [
+        SelectChoice("", _("None: the desk plans each intake with the resident"))
+    ] + [SelectChoice(s.id, f"{s.title} ({s.location.name})") for s in _intake_hours(organisation)]
     if form.validate_on_submit():
         data = courses.CourseData(
             title=form.title.data,
@@ -97,6 +130,14 @@ def new():
             end_time=form.end_time.data,
             sessions=form.sessions.data,
             interval_weeks=form.interval_weeks.data,
+            device=Device(form.device.data),
+            topic=db.session.get(Topic, form.topic.data) if form.topic.data else None,
+            needs_intake=form.needs_intake.data,
+            intake_series=(
+                db.session.get(ConsultationHours, form.intake_series.data)
+                if form.intake_series.data
+                else None
+            ),
         )
         try:
             course = courses.create_course(organisation, data, current_user)

@@ -34,6 +34,7 @@ from app.models import (
     Location,
     Organisation,
     Referral,
+    SeriesStatus,
     Topic,
     User,
 )
@@ -82,6 +83,16 @@ def create_course(organisation: Organisation, data: CourseData, by: User | None)
         raise DomainError(_("The end time must be after the start time."), "end_time")
     if data.first_date < clock.today():
         raise DomainError(_("The first session cannot be in the past."), "first_date")
+    intake = data.intake_series if data.needs_intake else None
+    if intake is not None and (
+        intake.provider_id != organisation.id
+        or intake.status is not SeriesStatus.PUBLISHED
+        or not intake.is_bookable_mode
+    ):
+        raise DomainError(
+            _("Choose published hours of your own organisation that take appointments."),
+            "intake_series",
+        )
     course = Course(
         organisation=organisation,
         location=data.location,
@@ -93,7 +104,7 @@ def create_course(organisation: Organisation, data: CourseData, by: User | None)
         topic=data.topic,
         device=data.device,
         needs_intake=data.needs_intake,
-        intake_series=data.intake_series if data.needs_intake else None,
+        intake_series=intake,
     )
     course.sessions = [
         CourseSession(
@@ -370,10 +381,12 @@ def slug(course: Course) -> str:
     return text[:60].rstrip("-") or "cursus"
 
 
-def coming_sessions(course: Course) -> list[CourseSession]:
-    """The sessions today or later."""
+def coming_sessions(course: Course, *, include_cancelled: bool = False) -> list[CourseSession]:
+    """The sessions today or later that take place (and, if asked, the cancelled ones)."""
     today = clock.today()
-    return [s for s in course.sessions if s.date >= today]
+    return [
+        s for s in course.sessions if s.date >= today and (include_cancelled or not s.cancelled)
+    ]
 
 
 def session_start(course: Course, session: CourseSession) -> datetime:

@@ -125,6 +125,7 @@ def due_sessions(now: datetime) -> list[tuple[CourseSession, datetime, datetime]
     sessions = db.session.scalars(
         sa.select(CourseSession)
         .where(
+            CourseSession.cancelled_at.is_(None),
             CourseSession.date >= now.date() - timedelta(days=1),
             CourseSession.date <= last.date() + timedelta(days=1),
         )
