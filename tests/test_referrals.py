@@ -517,19 +517,17 @@ def test_a_no_in_the_consent_step_leads_to_signposting_only(en, login, librarian
     assert "/consent" in response.headers["Location"]
 
 
-def test_the_consent_script_is_in_the_residents_language_or_dutch_with_a_note(
-    en, login, librarian, partner
-):
-    """English for an English-speaking resident; for Arabic the Dutch script and a note to
-    use an interpreter."""
+def test_the_consent_script_is_in_the_residents_language(en, login, librarian, partner):
+    """English for an English-speaking resident, Arabic for an Arabic-speaking one and Dari
+    for a Dari-speaking one, each with no interpreter note."""
     login(librarian)
     english = en.get(f"/portal/referrals/new/{partner.id}/consent?language=en")
     assert '<div class="consent-script" lang="en"' in english.get_data(as_text=True)
-    arabic = en.get(f"/portal/referrals/new/{partner.id}/consent?language=ar").get_data(
-        as_text=True
-    )
-    assert '<div class="consent-script" lang="nl"' in arabic
-    assert "Read the Dutch text with an interpreter" in arabic
+    for language, script in (("ar", "ar"), ("prs", "fa")):
+        page = en.get(f"/portal/referrals/new/{partner.id}/consent?language={language}")
+        html = page.get_data(as_text=True)
+        assert f'<div class="consent-script" lang="{script}"' in html, language
+        assert "Read the Dutch text with an interpreter" not in html
 
 
 def test_signposting_form_asks_no_personal_data(en, login, librarian, partner, topic):

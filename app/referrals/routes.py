@@ -29,7 +29,7 @@ from markupsafe import Markup
 
 from app import clock
 from app.extensions import db
-from app.i18n import interface_language
+from app.i18n import RESIDENT_TO_INTERFACE, interface_language
 from app.models import (
     ConsentMethod,
     ConsentScope,
@@ -293,6 +293,7 @@ def consent(org_id: int):
         course=course,
         language=language,
         shown_in=shown_in,
+        translated=shown_in == RESIDENT_TO_INTERFACE.get(language, language),
         script=_consent_script(organisation, course, shown_in),
         declined=declined,
         signpost_url=url_for(

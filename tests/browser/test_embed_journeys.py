@@ -204,7 +204,7 @@ def test_the_readable_address_and_the_api_documentation_are_accessible(
     """The list at its readable address and the API's documentation page pass axe, with
     and without JavaScript."""
     page.goto("/spreekuren/plaats/maarssen")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Help sessions in Maarssen")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Help in Maarssen")
     expect(page.get_by_role("link", name="Spreekuur geldzaken").first).to_be_visible()
     check_accessible(page)
     page.goto("/api/v1/docs")
