@@ -23,6 +23,7 @@ from app.services import booking as booking_service
 from app.services.booking import ResidentDetails, SlotTaken, StaleBooking
 from app.web import limits
 from app.web.htmx import redirect_to, render
+from app.web.lookups import code_lookup_page
 from app.web.params import parse_slot, slot_param
 from app.web.security import personal
 
@@ -146,28 +147,14 @@ def open_link(token: str):
 @personal  # a look-up sent back repeats the code and phone number or name
 def find():
     """Find an appointment with its code and the phone number or name."""
-    form = FindForm()
-    status = 200
-    refusal = None
-    if form.validate_on_submit():
-        try:
-            booking = _find_by_code(form.code.data, form.phone_or_name.data)
-        except limits.TooManyAttempts as error:
-            refusal, status = error, 429
-        else:
-            if booking is not None:
-                _grant(booking)
-                return redirect_to(url_for("booking.manage"))
-            form.code.errors.append(
-                _("We cannot find an appointment with this code and phone number or name.")
-            )
-            status = 422
-    elif form.is_submitted():
-        status = 422
-    response = render(
-        "booking/find.html", block="find_form", status=status, form=form, refusal=refusal
+    return code_lookup_page(
+        FindForm(),
+        _find_by_code,
+        grant=_grant,
+        found_url=url_for("booking.manage"),
+        not_found=_("We cannot find an appointment with this code and phone number or name."),
+        template="booking/find.html",
     )
-    return limits.with_retry_after(response, refusal)
 
 
 @limits.lookup_attempt

@@ -37,6 +37,7 @@ from app.web import limits
 from app.web.calendars import calendar_response, feed_language, not_found, without_body
 from app.web.embed import embeddable
 from app.web.htmx import redirect_to, render
+from app.web.lookups import code_lookup_page
 from app.web.security import personal
 
 bp = Blueprint("course_signup", __name__)
@@ -199,28 +200,14 @@ def open_link(token: str):
 @personal
 def find():
     """Find a sign-up with its code and the phone number or name."""
-    form = FindForm()
-    status = 200
-    refusal = None
-    if form.validate_on_submit():
-        try:
-            enrolment = _find_by_code(form.code.data, form.phone_or_name.data)
-        except limits.TooManyAttempts as error:
-            refusal, status = error, 429
-        else:
-            if enrolment is not None:
-                _grant(enrolment)
-                return redirect_to(url_for(".manage"))
-            form.code.errors.append(
-                _("We cannot find a sign-up with this code and phone number or name.")
-            )
-            status = 422
-    elif form.is_submitted():
-        status = 422
-    response = render(
-        "courses_public/find.html", block="find_form", status=status, form=form, refusal=refusal
+    return code_lookup_page(
+        FindForm(),
+        _find_by_code,
+        grant=_grant,
+        found_url=url_for(".manage"),
+        not_found=_("We cannot find a sign-up with this code and phone number or name."),
+        template="courses_public/find.html",
     )
-    return limits.with_retry_after(response, refusal)
 
 
 @limits.course_lookup_attempt
