@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, url_for
+from flask import abort, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,9 +17,10 @@ from app.models import (
 )
 from app.permissions import Action, authorize, can
 from app.portal.routes import bp
-from app.services import DomainError, mail
+from app.services import mail
 from app.services import waiting_list as waiting_service
 from app.waiting.forms import ConfirmForm
+from app.web.changes import commit_or_explain
 from app.web.htmx import redirect_to, render
 
 
@@ -68,16 +69,11 @@ def waiting_list_remove(series_id: int, entry_id: int):
     """Take a resident off the waiting list (a time held for them goes to the next one)."""
     series = _series(series_id)
     entry = _entry(series, entry_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            waiting_service.remove(entry, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            mail.send_after_response()
-            flash(_("The resident is no longer on the waiting list."), "success")
+    if ConfirmForm().validate_on_submit() and commit_or_explain(
+        lambda: waiting_service.remove(entry, current_user),
+        lambda _result: _("The resident is no longer on the waiting list."),
+    ):
+        mail.send_after_response()
     return redirect_to(url_for("portal.waiting_list", series_id=series.id))
 
 
@@ -86,16 +82,11 @@ def waiting_list_offer(series_id: int, entry_id: int):
     """Offer the first free time to this resident now, out of the list's order."""
     series = _series(series_id)
     entry = _entry(series, entry_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            waiting_service.offer_by_hand(entry, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            mail.send_after_response()
-            flash(_("The time is offered and held for the resident."), "success")
+    if ConfirmForm().validate_on_submit() and commit_or_explain(
+        lambda: waiting_service.offer_by_hand(entry, current_user),
+        lambda _result: _("The time is offered and held for the resident."),
+    ):
+        mail.send_after_response()
     return redirect_to(url_for("portal.waiting_list", series_id=series.id))
 
 

@@ -16,8 +16,9 @@ from app import clock
 from app.extensions import db
 from app.models import ConsultationHours, Location, Topic, Visit, VisitStatus
 from app.permissions import Action, authorize, can, visible_visits
-from app.services import DomainError, registrations, visits
+from app.services import registrations, visits
 from app.visits.forms import WalkInForm
+from app.web.changes import commit_or_explain
 from app.web.filters import topic_name
 from app.web.htmx import redirect_to, render
 from app.web.params import whole_number
@@ -47,21 +48,6 @@ def _visit(visit_id: int) -> Visit:
 
 def _queue_url(location_id: int) -> str:
     return url_for("visits.queue", location_id=location_id)
-
-
-def _change(change, success=None) -> bool:
-    """Make a change to the queue: commit it and say so (``success`` gives the message), or
-    roll it back and say why not."""
-    try:
-        result = change()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return False
-    db.session.commit()
-    if success is not None:
-        flash(success(result), "success")
-    return True
 
 
 @bp.route("/queue")
@@ -133,7 +119,7 @@ def add(location_id: int):
     form = _walk_in_form(location, WalkInForm())
     if form.validate_on_submit():
         topic = db.session.get(Topic, form.topic.data) if form.topic.data else None
-        _change(
+        commit_or_explain(
             lambda: visits.add_walk_in(series, initials=form.initials.data or "", topic=topic),
             lambda visit: _("Number %(n)s is waiting.", n=visit.number),
         )
@@ -158,7 +144,7 @@ def take_next(location_id: int):
 def take(visit_id: int):
     """Take this visitor (for example an appointment that is due)."""
     visit = _visit(visit_id)
-    _change(
+    commit_or_explain(
         lambda: visits.take(visit, current_user),
         lambda _result: _("You are helping number %(n)s.", n=visit.number),
     )
@@ -169,7 +155,7 @@ def take(visit_id: int):
 def finish(visit_id: int):
     """The visitor has been helped: register the contact straight away."""
     visit = _visit(visit_id)
-    if not _change(lambda: visits.finish(visit, current_user)):
+    if not commit_or_explain(lambda: visits.finish(visit, current_user)):
         return redirect_to(_queue_url(visit.location_id))
     return redirect_to(url_for("registrations.new", visit=visit.id))
 
@@ -178,7 +164,7 @@ def finish(visit_id: int):
 def left(visit_id: int):
     """The visitor left without help."""
     visit = _visit(visit_id)
-    _change(
+    commit_or_explain(
         lambda: visits.mark_left(visit),
         lambda _result: _("Number %(n)s left without help.", n=visit.number),
     )
