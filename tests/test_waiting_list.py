@@ -30,6 +30,7 @@ from app.services.booking import ResidentDetails
 from app.services.waiting_list import OfferGone, WaitingDetails
 from app.transactions import writing
 from tests.waiting_helpers import (
+    OFFER_LINK,
     assert_index_counts,
     assert_never_overbooked,
     full_series,
@@ -357,6 +358,42 @@ def test_taking_an_offer_makes_an_appointment_with_the_residents_details(app, ma
     entry = db.session.get(WaitingEntry, entries[0])
     assert entry.status is WaitingStatus.BOOKED and entry.booking_id == booking.id
     assert entry.name == "" and entry.personal_data_erased_at is not None
+
+
+def test_a_resident_with_only_a_mobile_number_gets_the_offer_by_sms(
+    app, make_series, sms_gateway
+):
+    """No e-mail address: the offer goes by SMS through the provider, in the resident's
+    language, with the link that takes the time."""
+    from app.services import outbox
+
+    series = full_series(make_series)
+    entry, _token = waiting_list.join(
+        series, WaitingDetails(name="Ayşe", phone="06 12345678", email="", language="tr")
+    )
+    db.session.commit()
+    booking_service.cancel(later_bookings(series)[0], version=1)
+    db.session.commit()
+
+    assert outbox.send_all_due() == (1, 0)
+    [text] = sms_gateway.texts_to("0031612345678")
+    assert "Ayşe" not in text and series.title in text
+    assert waiting_list.offer_channel(entry) == "sms"
+    token = OFFER_LINK.search(text).group(1)
+    booking, _link = waiting_list.take(waiting_list.find_offer(token))
+    db.session.commit()
+    assert booking.status is BookingStatus.BOOKED and booking.phone == "06 12345678"
+
+
+def test_without_an_sms_provider_a_phone_only_offer_is_for_staff_to_call(app, make_series):
+    series = full_series(make_series)
+    entry, _token = waiting_list.join(series, WaitingDetails(name="Jan", phone="06 12345678"))
+    db.session.commit()
+    booking_service.cancel(later_bookings(series)[0], version=1)
+    db.session.commit()
+    assert len(_open_offers(series)) == 1
+    assert db.session.scalars(sa.select(OutboxMessage)).all() == []
+    assert waiting_list.offer_channel(entry) == "call"
 
 
 def test_retention_takes_residents_off_the_list_after_the_period(app, make_series):

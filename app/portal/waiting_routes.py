@@ -61,6 +61,7 @@ def waiting_list(series_id: int):
         until={o.id: waiting_service.format_moment(o.expires_at) for o in offers},
         since={e.id: waiting_service.format_moment(e.joined_at) for e in waiting},
         form=ConfirmForm(),
+        offer_channel=waiting_service.offer_channel,
     )
 
 

@@ -60,6 +60,7 @@ KIND_LABEL = {
     "cancelled": _l("Cancellation"),
     "affected": _l("Time no longer exists"),
     "reminder": _l("Reminder"),
+    "offer": _l("Free time offered"),
 }
 
 

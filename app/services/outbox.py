@@ -334,3 +334,20 @@ def send_after_response() -> None:
     def _send(response):
         response.call_on_close(sender.kick)
         return response
+
+
+def erase(which) -> int:
+    """Erase the text and recipient of messages; keep channel, kind, status and times, which
+    the figures count. A message not sent by now never will be."""
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(which, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.FAILED, last_error="erased before it was sent")
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(
+        sa.update(OutboxMessage)
+        .where(which, OutboxMessage.recipient != "")
+        .values(recipient="", subject="", body="", ics=None, last_error="")
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -43,7 +43,7 @@ from app.models import (
 )
 from app.models.referral import OPEN_STATUSES
 from app.permissions import Action, can, visible_referrals
-from app.services import DomainError, audit, courses, finder
+from app.services import DomainError, audit, courses, finder, outbox
 from app.services import booking as booking_service
 from app.services.booking import PHONE, ResidentDetails, contains_bsn
 
@@ -494,9 +494,8 @@ def erase_personal_data(referral: Referral, now: datetime) -> None:
     about the course place made from the referral (sent or not: it has the name in it);
     counts remain."""
     if referral.enrolment is not None:
-        db.session.execute(
-            sa.delete(OutboxMessage).where(OutboxMessage.enrolment_id == referral.enrolment.id)
-        )
+        # What was sent about the course place goes at once too; the counts stay.
+        outbox.erase(OutboxMessage.enrolment_id == referral.enrolment.id)
     referral.resident_name = ""
     referral.phone = ""
     referral.email = ""

@@ -35,7 +35,7 @@ from app.models import (
     WaitingStatus,
 )
 from app.models.referral import OPEN_STATUSES
-from app.services import audit, login_sessions
+from app.services import audit, login_sessions, outbox
 from app.services.referrals import erase_personal_data
 from app.transactions import writing
 
@@ -66,7 +66,7 @@ def erase_bookings(report: RetentionReport) -> None:
     ).all()
     if not ids:
         return
-    report.messages_erased += _erase_messages(OutboxMessage.booking_id.in_(ids))
+    report.messages_erased += outbox.erase(OutboxMessage.booking_id.in_(ids))
     report.bookings_erased += db.session.execute(
         sa.update(Booking)
         .where(Booking.id.in_(ids))
@@ -84,23 +84,6 @@ def erase_bookings(report: RetentionReport) -> None:
     ).rowcount
 
 
-def _erase_messages(which) -> int:
-    """Erase the text and recipient of messages; keep channel, kind, status and times, which
-    the figures count. A message not sent by now never will be."""
-    db.session.execute(
-        sa.update(OutboxMessage)
-        .where(which, OutboxMessage.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.FAILED, last_error="erased before it was sent")
-        .execution_options(synchronize_session=False)
-    )
-    return db.session.execute(
-        sa.update(OutboxMessage)
-        .where(which, OutboxMessage.recipient != "")
-        .values(recipient="", subject="", body="", ics=None, last_error="")
-        .execution_options(synchronize_session=False)
-    ).rowcount
-
-
 def erase_course_messages(report: RetentionReport) -> None:
     """Erase the messages to course participants whose details were erased (consent
     withdrawn, the referral's retention period over, a sign-up erased)."""
@@ -114,7 +97,7 @@ def erase_course_messages(report: RetentionReport) -> None:
             )
         )
     )
-    report.messages_erased += _erase_messages(OutboxMessage.enrolment_id.in_(erased))
+    report.messages_erased += outbox.erase(OutboxMessage.enrolment_id.in_(erased))
 
 
 def erase_course_sign_ups(report: RetentionReport) -> None:
@@ -150,7 +133,7 @@ def erase_course_sign_ups(report: RetentionReport) -> None:
     ).all()
     if not ids:
         return
-    report.messages_erased += _erase_messages(OutboxMessage.enrolment_id.in_(ids))
+    report.messages_erased += outbox.erase(OutboxMessage.enrolment_id.in_(ids))
     report.course_sign_ups_erased += db.session.execute(
         sa.update(Enrolment)
         .where(Enrolment.id.in_(ids))

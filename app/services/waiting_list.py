@@ -46,7 +46,7 @@ from app.models import (
     WaitingEntry,
     WaitingStatus,
 )
-from app.services import DomainError, mail, occurrence_index
+from app.services import DomainError, mail, occurrence_index, sms
 from app.services import booking as booking_service
 from app.transactions import writing
 
@@ -681,30 +681,45 @@ def format_moment(moment: datetime) -> str:
 # Messages ------------------------------------------------------------------------------------
 
 
+def offer_channel(entry: WaitingEntry) -> str:
+    """How an offer reaches the resident: "mail", "sms", or "call" (staff phone them)."""
+    if entry.email:
+        return "mail"
+    if sms.is_configured() and sms.mobile_number(entry.phone):
+        return "sms"
+    return "call"
+
+
 def send_offer(offer: SeatOffer, token: str) -> None:
     """Tell the resident a time is held for them, by the channel they gave.
 
-    The one place where offers leave: with an e-mail address by mail through the outbox
-    (in the transaction that made the offer). With only a phone number the offer stands on
-    the staff's waiting-list page, to call them.
+    The one place where offers leave, through the outbox in the transaction that made the
+    offer: by mail with an e-mail address, else by SMS with a mobile number when an SMS
+    provider is set up. Otherwise the offer stands on the staff's waiting-list page, to call
+    them.
     """
     from app.services.notify import external_url
 
     entry = offer.entry
-    if not entry.email:
+    channel = offer_channel(entry)
+    if channel == "call":
         return
     with force_locale(interface_language(entry.language)):
-        body = render_template(
-            "mail/waiting_offer.txt",
-            entry=entry,
-            offer=offer,
-            series=offer.series,
-            until=format_moment(offer.expires_at),
-            link=external_url("waiting.open_offer", token=token),
-        )
+        values = {
+            "entry": entry,
+            "offer": offer,
+            "series": offer.series,
+            "until": format_moment(offer.expires_at),
+            "link": external_url("waiting.open_offer", token=token),
+        }
+        if channel == "sms":
+            text = render_template("sms/waiting_offer.txt", **values).strip()
+            sms.queue(entry.phone, text, booking=offer.booking, kind="offer")
+            return
         mail.queue(
             entry.email,
             _("A time is free for you: %(title)s", title=offer.series.title),
-            body,
+            render_template("mail/waiting_offer.txt", **values),
             booking=offer.booking,
+            kind="offer",
         )
