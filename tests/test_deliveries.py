@@ -145,6 +145,27 @@ def test_the_figures_count_messages_per_channel(app, hours, smtp_server, sms_gat
     assert figures.messages(figures.Scope.of(hours.location), period)[0].sent == 3
 
 
+def test_the_figures_download_counts_messages_per_channel(
+    en, login, make_user, hours, smtp_server
+):
+    """The CSV has the same counts of messages as the page, and no recipient or text."""
+    booking = book(hours, email="a@example.org")
+    mail.queue("a@example.org", "Your appointment", "Text for Anna", booking=booking)
+    db.session.commit()
+    outbox.send_all_due()
+    login(make_user(Role.ORG_ADMIN, hours.provider))
+    today = clock.today().isoformat()
+    response = en.get(
+        f"/portal/figures/organisation/{hours.provider.id}/export.csv",
+        query_string={"period": "range", "first": today, "last": today},
+    )
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "Messages to residents;Sent;Failed, will be tried again;Given up" in text
+    assert "E-mail;1;0;0" in text
+    assert "a@example.org" not in text and "Anna" not in text
+
+
 def test_retention_erases_text_and_recipient_with_the_booking(app, hours, monkeypatch):
     booking = book(hours, email="anna@example.org")
     mail.queue("anna@example.org", "Your appointment", "See you, Anna!", booking=booking)

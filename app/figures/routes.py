@@ -26,6 +26,7 @@ from app.models import Channel, HowHelped, Location, Organisation
 from app.permissions import Action, authorize, figure_scopes, require
 from app.referrals.labels import REFERRAL_STATUS
 from app.services import figures
+from app.services.deliveries import CHANNEL_LABEL
 from app.services.figures import Period, Scope
 from app.web.htmx import render
 from app.web.params import query_date
@@ -244,6 +245,14 @@ def _export_rows(scope: Scope, period: Period) -> list[list]:
             *[[r.label, r.booked, r.attended, r.no_show, r.no_show_rate] for r in block],
         ]
     rows += _course_rows(figures.course_organisations(figures.courses(scope, period)))
+    rows += [
+        [],
+        [_("Messages to residents"), _("Sent"), _("Failed, will be tried again"), _("Given up")],
+        *[
+            [str(CHANNEL_LABEL[r.channel]), r.sent, r.retrying, r.given_up]
+            for r in figures.messages(scope, period)
+        ],
+    ]
     return rows
 
 
