@@ -246,12 +246,21 @@ def _crawl_paths(app, region, booking_id: int) -> tuple[list[str], list[str]]:
                 "booking.calendar_file",
                 "booking.cancel",
                 "booking.move",
+                # A resident's own sign-up and waiting-list place, as for the booking
+                # above: only with the code or the secret link.
+                "course_signup.manage",
+                "course_signup.card",
+                "course_signup.cancel",
+                "waiting.entry",
+                "waiting.offer",
                 "desk.desk_book",  # needs the hours and time chosen on the desk page
             ):
                 continue
             path = rule.rule
-            if path.endswith((".ics", ".csv", ".xlsx", ".svg")) or "/export" in path:
+            if path.endswith((".ics", ".csv", ".xlsx", ".svg", ".json")) or "/export" in path:
                 continue
+            if path.startswith("/api/") and path != "/api/v1/docs":
+                continue  # JSON for programs (tests/test_api.py); its documentation is a page
             (staff if path.startswith(("/portal", "/admin", "/auth")) else public).append(path)
     series, referral = region["series"], region["referral"]
     public += [
