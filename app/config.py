@@ -81,6 +81,13 @@ class Defaults:
     # the longest booking horizon of any series when that is further (plus one day): four
     # weeks of the hours list and a week more.
     OCCURRENCE_INDEX_DAYS = 35
+    # The hours list shows this many sessions, then a link to the later ones; the start page
+    # the first START_PAGE_SIZE of the coming days.
+    LIST_PAGE_SIZE = 25
+    START_PAGE_SIZE = 10
+    # Up to this many towns the start page and the filter offer them as buttons and a list;
+    # a larger network asks residents to type (or choose from an index by letter) first.
+    PLACES_AS_BUTTONS = 24
     # Rate limits (Flask-Limiter), so that guessing a password or an appointment code and
     # booking by the dozen are no longer free. Only failed logins and failed look-ups count,
     # and only appointments made: normal use at a shared desk computer never reaches them.

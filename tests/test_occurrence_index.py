@@ -127,7 +127,7 @@ def schedule_rows(first: date, last: date) -> tuple[dict, dict]:
 def free_times_from_index(now: datetime, *, staff: bool = False) -> list[tuple]:
     return [
         (series_id, starts_at, seats - taken)
-        for series_id, starts_at, seats, taken in db.session.execute(
+        for series_id, starts_at, _ends_at, seats, taken in db.session.execute(
             occurrence_index.free_slots_query(now, staff=staff)
         )
     ]

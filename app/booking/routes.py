@@ -18,7 +18,7 @@ from app.extensions import db
 from app.i18n import current_language, resident_language
 from app.models import Booking, BookingStatus, ConsultationHours
 from app.portal.series_form import apply_domain_error
-from app.services import DomainError, finder, mail, notify
+from app.services import DomainError, alternatives, finder, mail, notify
 from app.services import booking as booking_service
 from app.services.booking import ResidentDetails, SlotTaken, StaleBooking
 from app.web import limits
@@ -121,7 +121,7 @@ def _book(
 
 
 def _taken(series: ConsultationHours, message: str):
-    same, elsewhere = finder.alternatives(series)
+    same, elsewhere = alternatives.alternatives(series)
     return render(
         "booking/taken.html",
         status=409,

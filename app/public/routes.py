@@ -12,7 +12,7 @@ from app import clock
 from app.extensions import db
 from app.models import ConsultationHours, Organisation, Topic
 from app.services import booking as booking_service
-from app.services import courses, embeds, finder
+from app.services import alternatives, courses, embeds, finder
 from app.services.schedule import occurrences
 from app.web import embed
 from app.web.embed import embeddable
@@ -26,22 +26,61 @@ ONE_YEAR = 365 * 24 * 3600
 
 @bp.route("/")
 def home():
-    """Ask what the resident needs help with and where; show the coming days' sessions."""
-    days, free = finder.upcoming(finder.Filters(), weeks=1)
+    """Ask what the resident needs help with and where; show the coming days' sessions.
+
+    On a network of many towns the start page asks where first (typed, or chosen from an
+    index by letter) and shows the coming days there; ``?plaats=`` holds the answer."""
+    large = finder.is_large_network()
+    typed = " ".join(request.args.get("plaats", "").split())[:80]
+    answer = finder.find_place(typed)
+    page = None
+    if answer.place or not (large or typed):
+        page = finder.upcoming(
+            finder.Filters(place=answer.place),
+            limit=current_app.config["START_PAGE_SIZE"],
+            weeks=1,
+        )
     return render(
         "public/home.html",
         topics=finder.topics(),
-        places=finder.places(),
-        days=days,
-        free=free,
+        places=[] if large else finder.places(),
+        large=large,
+        typed=typed,
+        answer=answer,
+        page=page,
     )
+
+
+@bp.route("/plaatsen")
+def place_index():
+    """Every town with help sessions, by first letter: choosing a place without typing."""
+    letter = request.args.get("letter", "")[:1].upper()
+    letters = finder.place_letters()
+    if letter not in letters:
+        letter = letters[0] if letters else ""
+    return render(
+        "public/places.html",
+        letters=letters,
+        letter=letter,
+        places=finder.places_by_letter(letter) if letter else [],
+    )
+
+
+@bp.route("/plaatsen/suggesties")
+def place_suggestions():
+    """Places that match what a resident is typing (htmx, as they type)."""
+    answer = finder.find_place(request.args.get("plaats", ""))
+    if answer.place:
+        answer = finder.PlaceAnswer(suggestions=[answer.place])
+    return render("public/_place_suggestions.html", answer=answer, typed="", target="public.home")
 
 
 @embeddable(bp, "/spreekuren", block="results", label=lambda: _("All help sessions"))
 def hours():
     """List the coming weeks' help sessions by day, filtered by topic, place and organisation
     (each of them alone also has a readable address of its own, below)."""
-    return _hours_page(_filters())
+    filters, answer, typed = _filters()
+    return _hours_page(filters, place_answer=answer, typed_place=typed)
 
 
 @embeddable(bp, "/spreekuren/plaats/<slug>", block="results")
@@ -90,30 +129,63 @@ def hours_of_organisation(slug: str):
     )
 
 
-def _hours_page(filters: finder.Filters, heading: str | None = None):
-    days, free = finder.upcoming(filters)
+def _hours_page(
+    filters: finder.Filters,
+    heading: str | None = None,
+    place_answer: finder.PlaceAnswer | None = None,
+    typed_place: str = "",
+):
+    page = finder.upcoming(filters, after=finder.Cursor.parse(request.args.get("na")))
+    large = finder.is_large_network()
     return render(
         "public/hours.html",
         block="results",
         heading=heading,
-        days=days,
-        free=free,
-        total=sum(len(day.occurrences) for day in days),
+        page=page,
+        later_url=_later_url(page),
+        first_url=_first_url() if "na" in request.args else "",
         filters=filters,
+        place_answer=place_answer or finder.PlaceAnswer(),
+        typed_place=typed_place,
+        large=large,
         topics=finder.topics(),
-        places=finder.places(),
-        organisations=finder.organisations(),
+        places=[] if large else finder.places(),
+        organisations=finder.organisations(filters.place),
         topic_courses=courses.public_courses(filters.topic) if filters.topic else [],
     )
 
 
-def _filters() -> finder.Filters:
+def _full_page_endpoint() -> str:
+    """This list's endpoint on the full site (an embedded list links to it)."""
+    return (request.endpoint or "public.hours").removesuffix("_embedded")
+
+
+def _later_url(page: finder.Page) -> str:
+    if page.later is None:
+        return ""
+    args = {**request.args.to_dict(), "na": page.later.param()}
+    return url_for(_full_page_endpoint(), **(request.view_args or {}), **args)
+
+
+def _first_url() -> str:
+    args = {key: value for key, value in request.args.items() if key != "na"}
+    return url_for(_full_page_endpoint(), **(request.view_args or {}), **args)
+
+
+def _filters() -> tuple[finder.Filters, finder.PlaceAnswer, str]:
+    """The filters of the query string; what the place typed found, and the text typed."""
     args = request.args
-    topic = db.session.scalar(sa.select(Topic).where(Topic.slug == args.get("onderwerp", "")))
+    topic = db.session.scalar(
+        sa.select(Topic).where(Topic.slug == args.get("onderwerp", ""), Topic.active, Topic.public)
+    )
     organisation_id = query_int("organisatie")
     organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
-    place = args.get("plaats", "").strip()[:80]
-    return finder.Filters(topic=topic, place=place, organisation=organisation)
+    if organisation is not None and not organisation.active:
+        organisation = None
+    typed = " ".join(args.get("plaats", "").split())[:80]
+    answer = finder.find_place(typed)
+    filters = finder.Filters(topic=topic, place=answer.place, organisation=organisation)
+    return filters, answer, typed
 
 
 @bp.route("/spreekuren/<int:series_id>")
@@ -129,7 +201,7 @@ def series(series_id: int):
     coming = occurrences([item], today, today + timedelta(weeks=6), include_cancelled=True)
     elsewhere = []
     if item.is_bookable_mode and not free:
-        _same, elsewhere = finder.alternatives(item)
+        _same, elsewhere = alternatives.alternatives(item)
     return render(
         "public/series.html",
         series=item,

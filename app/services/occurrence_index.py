@@ -286,7 +286,8 @@ def _count_missing_slot(series_id: int, at: datetime) -> None:
 
 
 def free_slots_query(now: datetime, *, staff: bool = False) -> sa.Select:
-    """Free times that may be booked at ``now``, earliest first: series, start, seats, taken.
+    """Free times that may be booked at ``now``, earliest first: series, start, end, seats,
+    taken.
 
     Residents: within the series' horizon and past its notice (``schedule.free_slots``);
     staff at the desk (``staff=True``): any free time that has not started, within the
@@ -295,7 +296,11 @@ def free_slots_query(now: datetime, *, staff: bool = False) -> sa.Select:
     """
     query = (
         sa.select(
-            IndexedSlot.series_id, IndexedSlot.starts_at, IndexedSlot.seats, IndexedSlot.seats_taken
+            IndexedSlot.series_id,
+            IndexedSlot.starts_at,
+            IndexedSlot.ends_at,
+            IndexedSlot.seats,
+            IndexedSlot.seats_taken,
         )
         .where(
             IndexedSlot.published,
