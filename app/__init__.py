@@ -161,7 +161,7 @@ def _init_extensions(app: Flask) -> None:
     from app import i18n, transactions
     from app.auth import session as auth_session
     from app.services import rate_limits  # noqa: F401  (registers spreekuur+db://)
-    from app.web import filters, security
+    from app.web import filters, page_cache, security
     from app.web import htmx as htmx_web
 
     db.init_app(app)
@@ -180,6 +180,7 @@ def _init_extensions(app: Flask) -> None:
     auth_session.init_app(app)
     i18n.init_app(app)
     htmx_web.init_app(app)
+    page_cache.init_app(app)
     security.init_app(app)
     filters.register(app)
 

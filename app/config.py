@@ -88,6 +88,9 @@ class Defaults:
     # Up to this many towns the start page and the filter offer them as buttons and a list;
     # a larger network asks residents to type (or choose from an index by letter) first.
     PLACES_AS_BUTTONS = 24
+    # Each worker answers the same public page (start page, lists, a series' page) from
+    # memory for this many seconds after rendering it; 0 switches this off (app/web/page_cache).
+    PUBLIC_PAGE_CACHE_SECONDS = 10
     # Rate limits (Flask-Limiter), so that guessing a password or an appointment code and
     # booking by the dozen are no longer free. Only failed logins and failed look-ups count,
     # and only appointments made: normal use at a shared desk computer never reaches them.

@@ -61,6 +61,9 @@ def _test_config(url: str) -> dict:
         "OUTBOX_SEND_AFTER_RESPONSE": False,
         # Tests log in and book over and over; tests/test_rate_limits.py turns the limits on.
         "RATELIMIT_ENABLED": False,
+        # Tests look at a page right after changing what it shows; tests/test_page_cache.py
+        # turns the cache of public pages on.
+        "PUBLIC_PAGE_CACHE_SECONDS": 0,
     }
 
 

@@ -65,7 +65,10 @@ class Location(TimestampMixin, db.Model):
 
     organisation: Mapped[Organisation] = relationship(back_populates="locations")
 
-    __table_args__ = (sa.UniqueConstraint("organisation_id", "name"),)
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", "name"),
+        sa.Index("ix_location_city", "city"),
+    )
 
     @property
     def address(self) -> str:

@@ -51,6 +51,7 @@ series_topic = sa.Table(
         primary_key=True,
     ),
     sa.Column("topic_id", sa.ForeignKey("topic.id", ondelete="RESTRICT"), primary_key=True),
+    sa.Index("ix_series_topic_topic_id", "topic_id"),
 )
 
 

@@ -343,7 +343,7 @@ def find_place(text: str, *, limit: int = 8) -> PlaceAnswer:
     if not text:
         return PlaceAnswer()
     cities = sa.select(Location.city).where(Location.active, _has_public_hours()).distinct()
-    exact = db.session.scalar(
+    exact = db.session.scalar(cities.where(Location.city == text).limit(1)) or db.session.scalar(
         cities.where(sa.func.lower(Location.city) == text.lower()).limit(1)
     )
     if exact is not None:
