@@ -282,31 +282,39 @@ def test_filter_choices_come_from_the_directory(en, make_series, town, make_org)
 def test_a_fully_booked_series_offers_the_same_help_in_town_first(
     en, make_series, town, make_topic
 ):
-    """The alternatives: other public series on a topic in common, in the same town first,
-    then elsewhere; never a draft, never a series on another topic."""
+    """The alternatives: the first free time of up to six other public series on a topic in
+    common, those in the same town first, then the soonest elsewhere (shown by time); never
+    a draft, never a series on another topic."""
     money = make_topic(slug="geldzaken", name_en="Money matters")
     other = make_topic(slug="digid", name_en="DigiD")
     maarssen, breukelen = town("Maarssen"), town("Breukelen")
     full = make_series(title="Vol spreekuur", location=maarssen, topics=[money],
                        weekdays=EVERY_DAY, start_date=clock.today())
-    for item in booking_service.available_slots([full], clock.today(), clock.today() + timedelta(days=60)):
+    for item in booking_service.available_slots(
+        [full], clock.today(), clock.today() + timedelta(days=60)
+    ):
         booking_service.book(full, item.slot.start, ResidentDetails(name="R", language="nl"))
     db.session.commit()
-    # Elsewhere sooner, in town later: the town still comes first.
-    make_series(title="Elders eerder", location=breukelen, topics=[money],
-                weekdays=EVERY_DAY, start_date=clock.today(), start_time=time(9, 0),
-                end_time=time(10, 0))
+    # Seven elsewhere, every day; one in town, once a week: the town's is shown, and six of
+    # the seven elsewhere would not all fit.
+    for n in range(7):
+        make_series(title=f"Elders {n}", location=breukelen, topics=[money],
+                    weekdays=EVERY_DAY, start_date=clock.today(), start_time=time(9, n * 5),
+                    end_time=time(10, n * 5))
     make_series(title="In de stad later", location=maarssen, topics=[money],
-                weekdays="4", start_date=clock.today(), start_time=time(15, 0),
-                end_time=time(16, 0))
+                weekdays=str((clock.today() + timedelta(days=3)).weekday()),
+                start_date=clock.today(), start_time=time(15, 0), end_time=time(16, 0))
     make_series(title="Ander onderwerp", location=maarssen, topics=[other],
                 weekdays=EVERY_DAY, start_date=clock.today())
     make_series(title="Concept", location=maarssen, topics=[money], status=SeriesStatus.DRAFT,
                 weekdays=EVERY_DAY, start_date=clock.today())
     html = _html(en.get(f"/spreekuren/{full.id}"))
-    part = html.split("Help with the same questions elsewhere", 1)[1]
-    assert part.index("In de stad later") < part.index("Elders eerder")
+    part = html.split("Help with the same questions elsewhere", 1)[1].split("</main>", 1)[0]
+    assert "In de stad later" in part
+    elsewhere = re.findall(r"Elders \d", part)
+    assert len(elsewhere) == 5 and len(set(elsewhere)) == 5
     assert "Ander onderwerp" not in part and "Concept" not in part
+    assert "Vol spreekuur" not in part
     assert db.session.scalar(
         sa.select(sa.func.count()).select_from(Booking).where(Booking.series_id == full.id)
     ) > 0

@@ -30,9 +30,7 @@ from app.services.occurrence_index import free_slots_query
 from app.services.schedule import BookableSlot, Occurrence, Slot
 
 ALTERNATIVES_DAYS = 28
-# Free times read to find the first of each series in a town; occurrences read to find
-# the soonest elsewhere.
-TOWN_SLOTS_READ = 200
+# Occurrences with a free seat read to find the soonest elsewhere.
 CANDIDATES_READ = 40
 
 
@@ -63,69 +61,93 @@ def alternatives(
             ConsultationHours.id.in_(similar),
         )
     ).all()
-    found = _first_per_series(
-        _free_times(
-            free_slots_query(now)
-            .where(IndexedSlot.series_id.in_(in_town), IndexedSlot.starts_at < until)
-            .limit(TOWN_SLOTS_READ)
-        )
-        if in_town
-        else [],
-        limit,
-    )
-    if len(found) < limit:
-        found += _first_per_series(_soonest_elsewhere(similar, in_town, now, until), limit)[
-            : limit - len(found)
-        ]
-    return same, found
-
-
-def _soonest_elsewhere(similar, in_town: list[int], now: datetime, until: datetime):
-    """The first free time of each series among the soonest occurrences with a free seat."""
-    held = IndexedOccurrence
-    candidates = db.session.execute(
-        sa.select(held.series_id, held.date)
-        .where(
-            held.published,
-            held.bookable,
-            held.status == IndexedStatus.SCHEDULED,
-            held.seats_taken < held.seats,
-            held.ends_at > now,
-            held.starts_at >= now - finder.LONGEST_OCCURRENCE,
-            held.starts_at < until,
-            held.series_id.in_(similar),
-            held.series_id.not_in(in_town),
-        )
-        .order_by(held.starts_at, held.series_id)
-        .limit(CANDIDATES_READ)
-    ).all()
-    first_dates = {}
-    for series_id, day in candidates:
-        first_dates.setdefault(series_id, []).append(day)
-    if not first_dates:
-        return []
-    return _free_times(
-        free_slots_query(now).where(
-            sa.or_(
-                *(
-                    sa.and_(IndexedSlot.series_id == series_id, IndexedSlot.date.in_(days))
-                    for series_id, days in first_dates.items()
-                )
+    firsts = _first_free_times(in_town, now, until, limit) if in_town else []
+    if len(firsts) < limit:
+        candidates = _soonest_elsewhere(similar, in_town, now, until)
+        if candidates:
+            firsts += _first_free_times(
+                {series_id for series_id, _day in candidates},
+                now,
+                until,
+                limit - len(firsts),
+                dates={day for _series_id, day in candidates},
             )
+    if not firsts:
+        return same, []
+    chosen = set(firsts)
+    found = _free_times(
+        free_slots_query(now)
+        .order_by(None)
+        .where(
+            IndexedSlot.series_id.in_({series_id for series_id, _start in firsts}),
+            IndexedSlot.starts_at.in_({start for _series_id, start in firsts}),
         )
     )
+    return same, [
+        item for item in found if (item.occurrence.series.id, item.slot.start_utc) in chosen
+    ]
 
 
-def _first_per_series(items: list[BookableSlot], limit: int) -> list[BookableSlot]:
-    first = {}
-    for item in items:
-        first.setdefault(item.occurrence.series.id, item)
-    return list(first.values())[:limit]
+def _first_free_times(
+    series_ids, now: datetime, until: datetime, limit: int, dates=None
+) -> list[tuple]:
+    """(series, start) of the first free time of each of these series (on these dates),
+    soonest first; one row per series. Read through the index on (series, date): the few
+    series chosen, not every free time from now on."""
+    slot = IndexedSlot
+    free = sa.select(slot.series_id, slot.starts_at).where(
+        slot.series_id.in_(series_ids),
+        slot.published,
+        slot.seats_taken < slot.seats,
+        slot.opens_at <= now,
+        slot.closes_at >= now,  # implies a start after now
+        slot.date <= until.date(),
+    )
+    if dates is not None:
+        free = free.where(slot.date.in_(dates))
+    free = free.subquery()
+    first = sa.func.min(free.c.starts_at)
+    return [
+        (series_id, _as_utc(starts_at))
+        for series_id, starts_at in db.session.execute(
+            sa.select(free.c.series_id, first)
+            .where(free.c.starts_at < until)
+            .group_by(free.c.series_id)
+            .order_by(first, free.c.series_id)
+            .limit(limit)
+        )
+    ]
+
+
+def _soonest_elsewhere(similar, in_town: list[int], now: datetime, until: datetime) -> list:
+    """(series, date) of the soonest occurrences with a free seat of the similar series
+    outside the town: a bounded number of index rows, read in order of time."""
+    held = IndexedOccurrence
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            sa.select(held.series_id, held.date)
+            .where(
+                held.published,
+                held.bookable,
+                held.status == IndexedStatus.SCHEDULED,
+                held.seats_taken < held.seats,
+                held.ends_at > now,
+                held.starts_at >= now - finder.LONGEST_OCCURRENCE,
+                held.starts_at < until,
+                held.series_id.in_(similar),
+                held.series_id.not_in(in_town),
+            )
+            .order_by(held.starts_at, held.series_id)
+            .limit(CANDIDATES_READ)
+        )
+    ]
 
 
 def _free_times(query: sa.Select) -> list[BookableSlot]:
-    """The rows of a ``free_slots_query`` as free times with their series (one more query)."""
-    rows = db.session.execute(query).all()
+    """The rows of a ``free_slots_query`` as free times with their series (one more query),
+    earliest first."""
+    rows = db.session.execute(query.order_by(None).order_by(IndexedSlot.starts_at, IndexedSlot.series_id)).all()
     series = finder.series_by_id({row.series_id for row in rows})
     found = []
     for row in rows:
