@@ -318,3 +318,20 @@ def test_a_fully_booked_series_offers_the_same_help_in_town_first(
     assert db.session.scalar(
         sa.select(sa.func.count()).select_from(Booking).where(Booking.series_id == full.id)
     ) > 0
+
+
+def test_a_towns_readable_address_finds_it_whatever_its_signs(en, make_series, town):
+    for city in ("Maarssen", "Alphen aan den Rijn", "'s-Hertogenbosch", "Sint-Oedenrode",
+                 "Zoë"):
+        make_series(title=f"Spreekuur {city}", location=town(city), weekdays=EVERY_DAY,
+                    start_date=clock.today())
+    for slug, city in (
+        ("maarssen", "Maarssen"),
+        ("alphen-aan-den-rijn", "Alphen aan den Rijn"),
+        ("s-hertogenbosch", "'s-Hertogenbosch"),
+        ("sint-oedenrode", "Sint-Oedenrode"),
+        ("zoe", "Zoë"),
+    ):
+        html = _html(en.get(f"/spreekuren/plaats/{slug}"))
+        assert f"Spreekuur {city}".replace("'", "&#39;") in html, slug
+    assert en.get("/spreekuren/plaats/atlantis").status_code == 404

@@ -30,9 +30,23 @@ def slugify(text: str) -> str:
 
 
 def place_by_slug(slug: str) -> str | None:
-    """The town or city of an active location whose readable name is ``slug``."""
-    cities = db.session.scalars(sa.select(Location.city).where(Location.active).distinct())
-    return next((city for city in sorted(cities) if slugify(city) == slug), None)
+    """The town or city of an active location whose readable name is ``slug``.
+
+    Most names are their slug with spaces or hyphens for its hyphens: those are found by a
+    look-up; a name with other signs ('s-Hertogenbosch) among the towns that contain its
+    last word; only then (accents in that word) among all towns."""
+    cities = sa.select(Location.city).where(Location.active).distinct().order_by(Location.city)
+    words = slug.split("-")
+    plain = [" ".join(words), "-".join(words)]
+    for narrowed in (
+        cities.where(sa.func.lower(Location.city).in_(plain)),
+        cities.where(sa.func.lower(Location.city).like(f"%{words[-1][:20]}%")),
+        cities,
+    ):
+        found = next((c for c in db.session.scalars(narrowed) if slugify(c) == slug), None)
+        if found is not None:
+            return found
+    return None
 
 
 def organisation_slug(organisation: Organisation) -> str:
