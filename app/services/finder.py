@@ -309,23 +309,21 @@ def is_large_network() -> bool:
     return len(found) > most
 
 
-def organisations(place: str = "") -> list[Organisation]:
-    """Active organisations with published hours (in ``place``, when given)."""
-    held = sa.select(ConsultationHours.id).where(
-        ConsultationHours.provider_id == Organisation.id,
-        ConsultationHours.status == SeriesStatus.PUBLISHED,
+def organisations(place: str = "") -> list:
+    """Active organisations with published hours (in ``place``, when given): their number
+    and name, for the filter's choices."""
+    held = sa.select(ConsultationHours.provider_id).where(
+        ConsultationHours.status == SeriesStatus.PUBLISHED
     )
     if place:
         held = held.join(Location, Location.id == ConsultationHours.location_id).where(
             Location.city == place, Location.active
         )
-    return list(
-        db.session.scalars(
-            sa.select(Organisation)
-            .where(Organisation.active, held.exists())
-            .order_by(Organisation.name)
-        )
-    )
+    return db.session.execute(
+        sa.select(Organisation.id, Organisation.name)
+        .where(Organisation.active, Organisation.id.in_(held))
+        .order_by(Organisation.name)
+    ).all()
 
 
 @dataclass
