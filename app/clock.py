@@ -14,3 +14,8 @@ def now() -> datetime:
 def today() -> date:
     """Today's date on the wall calendar of the network's time zone."""
     return now().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def as_utc(value: datetime) -> datetime:
+    """An instant from the database as an aware UTC datetime (SQLite returns naive UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -18,8 +18,8 @@ from app.models import (
     OutboxMessage,
     SeriesStatus,
 )
-from app.services import directory
 from app.services import booking as booking_service
+from app.services import directory
 from app.services.booking import ResidentDetails
 
 AMS = ZoneInfo("Europe/Amsterdam")

@@ -102,12 +102,18 @@ def test_the_list_goes_on_after_its_last_session_and_shows_each_once(
     ]
     # A cancelled date and a changed one: the list follows the schedule in both.
     series_service.add_exception(
-        made[1], day=clock.today() + timedelta(days=5), kind=ExceptionKind.CANCELLED,
+        made[1],
+        day=clock.today() + timedelta(days=5),
+        kind=ExceptionKind.CANCELLED,
         reason="Studiedag",
     )
     series_service.add_exception(
-        made[2], day=clock.today() + timedelta(days=6), kind=ExceptionKind.CHANGED,
-        start_time=time(8, 0), end_time=time(8, 30), reason="Vroeger",
+        made[2],
+        day=clock.today() + timedelta(days=6),
+        kind=ExceptionKind.CHANGED,
+        start_time=time(8, 0),
+        end_time=time(8, 30),
+        reason="Vroeger",
     )
 
     first = _html(en.get("/spreekuren?onderwerp=geldzaken"))
@@ -240,8 +246,12 @@ def test_the_start_page_asks_where_first_on_a_large_network(app, en, make_series
 
 def test_a_small_network_shows_places_as_buttons_and_the_coming_days(en, make_series, town):
     make_series(
-        title="Spreekuur Maarssen", location=town("Maarssen"), weekdays=EVERY_DAY,
-        start_date=clock.today(), start_time=time(20, 0), end_time=time(21, 0),
+        title="Spreekuur Maarssen",
+        location=town("Maarssen"),
+        weekdays=EVERY_DAY,
+        start_date=clock.today(),
+        start_time=time(20, 0),
+        end_time=time(21, 0),
     )
     html = _html(en.get("/"))
     assert "Where do you want help?" not in html
@@ -252,8 +262,12 @@ def test_a_small_network_shows_places_as_buttons_and_the_coming_days(en, make_se
 def test_the_list_on_a_large_network_takes_a_typed_place(app, en, make_series, town):
     app.config["PLACES_AS_BUTTONS"] = 1
     for city in ("Maarssen", "Breukelen"):
-        make_series(title=f"Spreekuur {city}", location=town(city), weekdays=EVERY_DAY,
-                    start_date=clock.today())
+        make_series(
+            title=f"Spreekuur {city}",
+            location=town(city),
+            weekdays=EVERY_DAY,
+            start_date=clock.today(),
+        )
     html = _html(en.get("/spreekuren?plaats=breukelen"))
     assert '<input id="plaats" name="plaats" type="text" value="Breukelen"' in html
     assert "<h1" in html and "Help in Breukelen" in html
@@ -268,9 +282,7 @@ def test_filter_choices_come_from_the_directory(en, make_series, town, make_org)
     maarssen, breukelen = town("Maarssen"), town("Breukelen")
     make_series(provider=make_org(name="Geldpunt"), location=maarssen)
     make_series(provider=make_org(name="Vluchtelingenwerk"), location=breukelen)
-    make_series(
-        provider=make_org(name="Conceptclub"), location=maarssen, status=SeriesStatus.DRAFT
-    )
+    make_series(provider=make_org(name="Conceptclub"), location=maarssen, status=SeriesStatus.DRAFT)
     everywhere = _html(en.get("/spreekuren"))
     assert ">Geldpunt</option>" in everywhere and ">Vluchtelingenwerk</option>" in everywhere
     assert "Conceptclub" not in everywhere
@@ -288,8 +300,13 @@ def test_a_fully_booked_series_offers_the_same_help_in_town_first(
     money = make_topic(slug="geldzaken", name_en="Money matters")
     other = make_topic(slug="digid", name_en="DigiD")
     maarssen, breukelen = town("Maarssen"), town("Breukelen")
-    full = make_series(title="Vol spreekuur", location=maarssen, topics=[money],
-                       weekdays=EVERY_DAY, start_date=clock.today())
+    full = make_series(
+        title="Vol spreekuur",
+        location=maarssen,
+        topics=[money],
+        weekdays=EVERY_DAY,
+        start_date=clock.today(),
+    )
     for item in booking_service.available_slots(
         [full], clock.today(), clock.today() + timedelta(days=60)
     ):
@@ -298,16 +315,39 @@ def test_a_fully_booked_series_offers_the_same_help_in_town_first(
     # Seven elsewhere, every day; one in town, once a week: the town's is shown, and six of
     # the seven elsewhere would not all fit.
     for n in range(7):
-        make_series(title=f"Elders {n}", location=breukelen, topics=[money],
-                    weekdays=EVERY_DAY, start_date=clock.today(), start_time=time(9, n * 5),
-                    end_time=time(10, n * 5))
-    make_series(title="In de stad later", location=maarssen, topics=[money],
-                weekdays=str((clock.today() + timedelta(days=3)).weekday()),
-                start_date=clock.today(), start_time=time(15, 0), end_time=time(16, 0))
-    make_series(title="Ander onderwerp", location=maarssen, topics=[other],
-                weekdays=EVERY_DAY, start_date=clock.today())
-    make_series(title="Concept", location=maarssen, topics=[money], status=SeriesStatus.DRAFT,
-                weekdays=EVERY_DAY, start_date=clock.today())
+        make_series(
+            title=f"Elders {n}",
+            location=breukelen,
+            topics=[money],
+            weekdays=EVERY_DAY,
+            start_date=clock.today(),
+            start_time=time(9, n * 5),
+            end_time=time(10, n * 5),
+        )
+    make_series(
+        title="In de stad later",
+        location=maarssen,
+        topics=[money],
+        weekdays=str((clock.today() + timedelta(days=3)).weekday()),
+        start_date=clock.today(),
+        start_time=time(15, 0),
+        end_time=time(16, 0),
+    )
+    make_series(
+        title="Ander onderwerp",
+        location=maarssen,
+        topics=[other],
+        weekdays=EVERY_DAY,
+        start_date=clock.today(),
+    )
+    make_series(
+        title="Concept",
+        location=maarssen,
+        topics=[money],
+        status=SeriesStatus.DRAFT,
+        weekdays=EVERY_DAY,
+        start_date=clock.today(),
+    )
     html = _html(en.get(f"/spreekuren/{full.id}"))
     part = html.split("Help with the same questions elsewhere", 1)[1].split("</main>", 1)[0]
     assert "In de stad later" in part
@@ -315,16 +355,22 @@ def test_a_fully_booked_series_offers_the_same_help_in_town_first(
     assert len(elsewhere) == 5 and len(set(elsewhere)) == 5
     assert "Ander onderwerp" not in part and "Concept" not in part
     assert "Vol spreekuur" not in part
-    assert db.session.scalar(
-        sa.select(sa.func.count()).select_from(Booking).where(Booking.series_id == full.id)
-    ) > 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Booking).where(Booking.series_id == full.id)
+        )
+        > 0
+    )
 
 
 def test_a_towns_readable_address_finds_it_whatever_its_signs(en, make_series, town):
-    for city in ("Maarssen", "Alphen aan den Rijn", "'s-Hertogenbosch", "Sint-Oedenrode",
-                 "Zoë"):
-        make_series(title=f"Spreekuur {city}", location=town(city), weekdays=EVERY_DAY,
-                    start_date=clock.today())
+    for city in ("Maarssen", "Alphen aan den Rijn", "'s-Hertogenbosch", "Sint-Oedenrode", "Zoë"):
+        make_series(
+            title=f"Spreekuur {city}",
+            location=town(city),
+            weekdays=EVERY_DAY,
+            start_date=clock.today(),
+        )
     for slug, city in (
         ("maarssen", "Maarssen"),
         ("alphen-aan-den-rijn", "Alphen aan den Rijn"),

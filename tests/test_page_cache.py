@@ -48,9 +48,7 @@ def _token(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def test_a_public_page_is_made_once_and_a_change_through_the_app_shows_at_once(
-    cached, series
-):
+def test_a_public_page_is_made_once_and_a_change_through_the_app_shows_at_once(cached, series):
     client = cached.test_client()
     assert "Hulp bij geldzaken" in client.get("/spreekuren").get_data(as_text=True)
     _retitle(series, "Geldhulp op dinsdag")

@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from app import clock
 from app.extensions import db
 from app.models import ConsultationHours, Organisation, Topic
-from app.services import booking as booking_service
 from app.services import alternatives, courses, embeds, finder
+from app.services import booking as booking_service
 from app.services.schedule import occurrences
 from app.web import embed
 from app.web.embed import embeddable

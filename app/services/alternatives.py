@@ -9,7 +9,7 @@ thousand.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -108,7 +108,7 @@ def _first_free_times(
     free = free.subquery()
     first = sa.func.min(free.c.starts_at)
     return [
-        (series_id, _as_utc(starts_at))
+        (series_id, clock.as_utc(starts_at))
         for series_id, starts_at in db.session.execute(
             sa.select(free.c.series_id, first)
             .where(free.c.starts_at < until)
@@ -147,19 +147,16 @@ def _soonest_elsewhere(similar, in_town: list[int], now: datetime, until: dateti
 def _free_times(query: sa.Select) -> list[BookableSlot]:
     """The rows of a ``free_slots_query`` as free times with their series (one more query),
     earliest first."""
-    rows = db.session.execute(query.order_by(None).order_by(IndexedSlot.starts_at, IndexedSlot.series_id)).all()
+    earliest_first = query.order_by(None).order_by(IndexedSlot.starts_at, IndexedSlot.series_id)
+    rows = db.session.execute(earliest_first).all()
     series = finder.series_by_id({row.series_id for row in rows})
     found = []
     for row in rows:
         item = series[row.series_id]
         zone = ZoneInfo(item.location.timezone)
-        start = _as_utc(row.starts_at).astimezone(zone)
-        end = _as_utc(row.ends_at).astimezone(zone)
+        start = clock.as_utc(row.starts_at).astimezone(zone)
+        end = clock.as_utc(row.ends_at).astimezone(zone)
         slot = Slot(start=start, end=end, seats=row.seats)
         occurrence = Occurrence(series=item, date=start.date(), start=start, end=end)
         found.append(BookableSlot(occurrence, slot, row.seats - row.seats_taken))
     return found
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -362,11 +362,8 @@ def seats_taken(series_ids: Iterable[int], start: datetime, end: datetime) -> di
         )
         .group_by(Booking.series_id, Booking.slot_start)
     )
-    return {(sid, _as_utc(at)): count for sid, at, count in rows}
+    return {(sid, clock.as_utc(at)): count for sid, at, count in rows}
 
-
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def affected_bookings(series: ConsultationHours, start: date, end: date) -> list[Booking]:
@@ -392,10 +389,10 @@ def affected_bookings(series: ConsultationHours, start: date, end: date) -> list
             )
     result = []
     for booking in bookings:
-        local_day = _as_utc(booking.slot_start).astimezone(zone).date()
+        local_day = clock.as_utc(booking.slot_start).astimezone(zone).date()
         if (
             start <= local_day <= end
-            and (_as_utc(booking.slot_start), _as_utc(booking.slot_end)) not in valid
+            and (clock.as_utc(booking.slot_start), clock.as_utc(booking.slot_end)) not in valid
         ):
             result.append(booking)
     return result

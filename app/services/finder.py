@@ -169,11 +169,9 @@ def upcoming(
     later = None
     if len(rows) > limit:
         rows = rows[:limit]
-        later = Cursor(_as_utc(rows[-1].starts_at), rows[-1].series_id)
+        later = Cursor(clock.as_utc(rows[-1].starts_at), rows[-1].series_id)
     series = series_by_id({row.series_id for row in rows})
-    free = _free_times(
-        [(row.series_id, row.date) for row in rows if row.bookable], now=now
-    )
+    free = _free_times([(row.series_id, row.date) for row in rows if row.bookable], now=now)
     days: list[DayOfHours] = []
     for row in rows:
         item = series[row.series_id]
@@ -181,8 +179,8 @@ def upcoming(
         listed = Listed(
             series=item,
             date=row.date,
-            start=_as_utc(row.starts_at).astimezone(zone),
-            end=_as_utc(row.ends_at).astimezone(zone),
+            start=clock.as_utc(row.starts_at).astimezone(zone),
+            end=clock.as_utc(row.ends_at).astimezone(zone),
             changed=row.kind is IndexedKind.CHANGED,
             reason=row.reason,
             walk_in_start=_local(row.walk_in_starts_at, zone),
@@ -256,11 +254,7 @@ def _free_times(occurrences: list[tuple[int, date]], *, now: datetime) -> dict:
 
 
 def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
-    return _as_utc(value).astimezone(zone) if value is not None else None
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return clock.as_utc(value).astimezone(zone) if value is not None else None
 
 
 # The filters' choices: from the small topic, location and organisation tables ------------------
@@ -358,9 +352,7 @@ def find_place(text: str, *, limit: int = 8) -> PlaceAnswer:
             .order_by(Location.city)
             .limit(limit)
         ).all()
-        starting += [city for city in containing if city not in starting][
-            : limit - len(starting)
-        ]
+        starting += [city for city in containing if city not in starting][: limit - len(starting)]
     return PlaceAnswer(suggestions=list(starting))
 
 

@@ -231,7 +231,7 @@ def seats_changed(
     ``given_back`` (a move does both). Call after the booking row is written (flushed)."""
     changes = [(at, 1) for at in (taken,) if at is not None]
     changes += [(at, -1) for at in (given_back,) if at is not None]
-    for at, delta in sorted(changes, key=lambda change: _as_utc(change[0])):
+    for at, delta in sorted(changes, key=lambda change: clock.as_utc(change[0])):
         if not _count(series_id, at, delta) and delta > 0:
             _count_missing_slot(series_id, at)
 
@@ -271,7 +271,7 @@ def _count_missing_slot(series_id: int, at: datetime) -> None:
     if built or _count(series_id, at, 1):
         return
     series = db.session.get(ConsultationHours, series_id)
-    day = _as_utc(at).astimezone(ZoneInfo(series.location.timezone)).date()
+    day = clock.as_utc(at).astimezone(ZoneInfo(series.location.timezone)).date()
     if not current.first_date <= day <= current.last_date:
         return
     try:
@@ -459,7 +459,7 @@ def _seats_taken(series_ids: list[int], starts: list[datetime]) -> dict:
         )
         .group_by(Booking.series_id, Booking.slot_start)
     )
-    return {(series_id, _as_utc(at)): count for series_id, at, count in rows}
+    return {(series_id, clock.as_utc(at)): count for series_id, at, count in rows}
 
 
 def is_published(series: ConsultationHours) -> bool:
@@ -520,6 +520,3 @@ def _rows(occurrence: schedule.Occurrence, taken: dict) -> tuple[dict, list[dict
 def _utc_or_none(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
 
-
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -54,8 +54,12 @@ def network(app, make_series, make_location, library, partner, make_topic):
         topics=[money],
     )
     make_series(
-        title="Spreekuur Maarn", provider=partner, location=towns["Maarn"],
-        weekdays=EVERY_DAY, start_date=clock.today(), start_time=time(20, 0),
+        title="Spreekuur Maarn",
+        provider=partner,
+        location=towns["Maarn"],
+        weekdays=EVERY_DAY,
+        start_date=clock.today(),
+        start_time=time(20, 0),
         end_time=time(21, 0),
     )
     return towns
@@ -151,7 +155,9 @@ def test_the_start_page_asks_where_first(pages, js, network, check_accessible):
         page.get_by_role("link", name="Maarssen").click()
 
     expect(page.get_by_role("heading", name="Help in the coming days in Maarssen")).to_be_visible()
-    soon = page.locator("section", has=page.get_by_role("heading", name="Help in the coming days in Maarssen"))
+    soon = page.locator(
+        "section", has=page.get_by_role("heading", name="Help in the coming days in Maarssen")
+    )
     expect(soon.get_by_text("Geldhulp 1").first).to_be_visible()
     expect(soon.get_by_text("Spreekuur Breukelen")).to_have_count(0)
     expect(page.get_by_label("Your town")).to_have_value("Maarssen")
@@ -165,7 +171,9 @@ def test_the_start_page_asks_where_first(pages, js, network, check_accessible):
     page.goto("/")
     page.get_by_label("Your town").fill("Atlantis")
     page.get_by_label("Your town").press("Enter")
-    expect(page.get_by_text("We do not know a town called “Atlantis” with help sessions.")).to_be_visible()
+    expect(
+        page.get_by_text("We do not know a town called “Atlantis” with help sessions.")
+    ).to_be_visible()
     check_accessible(page)
 
 
