@@ -43,6 +43,9 @@ class Organisation(TimestampMixin, db.Model):
     )
     users: Mapped[list[User]] = relationship(back_populates="organisation")
 
+    # A calendar poll reads the newest change of any organisation (app/services/feeds.py).
+    __table_args__ = (sa.Index("ix_organisation_updated_at", "updated_at"),)
+
     def __repr__(self) -> str:
         return f"<Organisation {self.name!r}>"
 
@@ -68,6 +71,8 @@ class Location(TimestampMixin, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("organisation_id", "name"),
         sa.Index("ix_location_city", "city"),
+        # A calendar poll reads the newest change of any location (app/services/feeds.py).
+        sa.Index("ix_location_updated_at", "updated_at"),
     )
 
     @property
