@@ -210,3 +210,20 @@ def test_the_topic_calendar_is_named_in_its_language(client, benefits):
     assert NAMES["en"] in name("?taal=pl")
     assert name("").endswith(NAMES["nl"])
     assert f"<h3>{NAMES['tr']}</h3>" in _page(client, "tr", "/agenda")
+
+
+def test_the_api_gives_every_name(client, benefits):
+    """/api/v1/topics: the Dutch and English names as before, and a name for every language
+    (the fallback where a language has none of its own)."""
+    (topic,) = client.get("/api/v1/topics").get_json()["items"]
+    assert topic["name_nl"] == NAMES["nl"] and topic["name_en"] == NAMES["en"]
+    assert topic["names"] == {
+        "nl": NAMES["nl"],
+        "en": NAMES["en"],
+        "ar": NAMES["ar"],
+        "fa": NAMES["en"],
+        "ti": NAMES["en"],
+        "tr": NAMES["tr"],
+        "pl": NAMES["en"],
+        "uk": NAMES["en"],
+    }
