@@ -63,9 +63,7 @@ PLURALS = {
     ("language", "days", "expected"),
     [(lang, days, text) for lang, forms in PLURALS.items() for days, text in forms.items()],
 )
-def test_the_privacy_page_counts_days_in_the_right_plural(
-    app, client, language, days, expected
-):
+def test_the_privacy_page_counts_days_in_the_right_plural(app, client, language, days, expected):
     """The booking's retention period in the form the number asks for."""
     app.config["BOOKING_RETENTION_DAYS"] = days
     assert expected in _page(client, language, "/privacy")

@@ -164,9 +164,7 @@ def topics():
     """List the topics residents can choose from (coordinator)."""
     require(current_user, Action.MANAGE_NETWORK)
     items = db.session.scalars(sa.select(Topic).order_by(Topic.sort_order, Topic.name_nl)).all()
-    return render(
-        "admin/topics.html", topics=items, name_languages=current_app.config["LANGUAGES"]
-    )
+    return render("admin/topics.html", topics=items, name_languages=current_app.config["LANGUAGES"])
 
 
 @bp.route("/topics/new", methods=["GET", "POST"])

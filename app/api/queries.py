@@ -93,9 +93,7 @@ def topics() -> list[schemas.Topic]:
             slug=topic.slug,
             name_nl=topic.name_nl,
             name_en=topic.name("en"),
-            names={
-                language: topic.name(language) for language in current_app.config["LANGUAGES"]
-            },
+            names={language: topic.name(language) for language in current_app.config["LANGUAGES"]},
             hours_url=external_url("public.hours_on_topic", slug=topic.slug),
         )
         for topic in finder.topics()
