@@ -89,3 +89,67 @@ def test_every_period_on_the_privacy_page_uses_the_plural(app, client, days):
     assert polish.count(f"{days} dni ") == 4
     assert polish.lower().count(f"po {days} dniach") == 2
     assert "dzień" not in polish and "dniu" not in polish
+
+
+@pytest.fixture
+def course(make_org, make_location):
+    from datetime import time, timedelta
+
+    from app import clock
+    from app.extensions import db
+    from app.models import Device, OrganisationKind
+    from app.services import courses
+
+    library = make_org(kind=OrganisationKind.LIBRARY, name="Bibliotheek Vechtdal")
+    data = courses.CourseData(
+        title="Digisterker",
+        location=make_location(organisation=library),
+        capacity=8,
+        first_date=clock.today() + timedelta(days=7),
+        start_time=time(10, 0),
+        end_time=time(12, 0),
+        sessions=4,
+        description="",
+        device=Device.EITHER,
+    )
+    made = courses.create_course(library, data, None)
+    db.session.commit()
+    return made
+
+
+@pytest.mark.parametrize(
+    ("language", "days", "expected"),
+    [
+        ("uk", 22, "через 22 дні."),
+        ("uk", 25, "через 25 днів."),
+        ("pl", 1, "po 1 dniu."),
+        ("pl", 3, "po 3 dniach."),
+    ],
+)
+def test_the_waiting_list_form_counts_days_in_the_right_plural(
+    app, client, make_series, language, days, expected
+):
+    """What the waiting-list form says about keeping the details, for each number."""
+    from tests.waiting_helpers import full_series
+
+    series = full_series(make_series)
+    app.config["WAITING_LIST_RETENTION_DAYS"] = days
+    assert expected in _page(client, language, f"/spreekuren/{series.id}/wachtlijst")
+
+
+@pytest.mark.parametrize(
+    ("language", "days", "expected"),
+    [
+        ("uk", 21, "Через 21 день після"),
+        ("uk", 3, "Через 3 дні після"),
+        ("uk", 30, "Через 30 днів після"),
+        ("pl", 1, "Usuwamy je 1 dzień po"),
+        ("pl", 24, "Usuwamy je 24 dni po"),
+    ],
+)
+def test_the_course_sign_up_form_counts_days_in_the_right_plural(
+    app, client, course, language, days, expected
+):
+    """What the course sign-up form says about keeping the details, for each number."""
+    app.config["COURSE_SIGNUP_RETENTION_DAYS"] = days
+    assert expected in _page(client, language, f"/cursussen/{course.id}/aanmelden")
