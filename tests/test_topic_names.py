@@ -232,3 +232,20 @@ def test_the_api_gives_every_name(client, benefits):
         "pl": NAMES["en"],
         "uk": NAMES["en"],
     }
+
+
+def test_the_topic_form_answers_htmx_with_the_form_alone(client, make_org, make_user, login):
+    """A refused save through htmx gets the form again (with every language's field), not
+    the whole page."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    login(make_user(Role.COORDINATOR, make_org()))
+    response = client.post(
+        "/admin/topics/new",
+        data={"slug": "toeslagen", "icon": "benefits", "sort_order": "10", "name_uk": "x"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422
+    fragment = response.get_data(as_text=True)
+    assert fragment.lstrip().startswith('<form method="post"')
+    assert 'name="name_uk"' in fragment and 'value="x"' in fragment
+    assert "<html" not in fragment

@@ -75,6 +75,7 @@ class Topic(db.Model):
 
     @property
     def name_en(self) -> str | None:
+        """The English name given (None: none), for what reads or writes it by that name."""
         return self.own_name("en")
 
     @name_en.setter
