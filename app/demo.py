@@ -34,47 +34,221 @@ from app.models import (
 )
 from app.services import accounts, occurrence_index
 
+# Every language residents can choose (config LANGUAGES): the standard topics are named in each.
+TOPIC_LANGUAGES = ("nl", "en", "ar", "fa", "ti", "tr", "pl", "uk")
 DEFAULT_TOPICS = [
-    # slug, Dutch, English, icon; then the national IDO registration's categories that are
-    # for registering contacts only (not offered to residents until the coordinator does)
-    ("digid", "DigiD", "DigiD", "id-card"),
-    ("belastingdienst", "Belastingdienst", "Belastingdienst (taxes)", "tax"),
-    ("toeslagen", "Toeslagen", "Toeslagen (benefits)", "benefits"),
-    ("uwv", "UWV", "UWV (work and benefits)", "work"),
-    ("svb", "SVB", "SVB (pension and child benefit)", "pension"),
-    ("duo", "DUO", "DUO (study finance)", "study"),
-    ("cak", "CAK", "CAK (care costs)", "health"),
-    ("gemeente", "Gemeente", "Municipality", "town-hall"),
-    ("geldzaken", "Geldzaken", "Money matters", "money"),
-    ("computer-telefoon", "Computer en telefoon", "Computer and phone", "computer"),
-    ("taal", "Nederlandse taal", "Dutch language", "language"),
-    ("anders", "Andere vraag", "Other question", "help"),
+    # slug, icon, then the name per language; the field's words (DigiD, Toeslagen, UWV, ...)
+    # are never translated, only explained in brackets (see app/translations/glossary/)
+    ("digid", "id-card", dict.fromkeys(TOPIC_LANGUAGES, "DigiD")),
+    (
+        "belastingdienst",
+        "tax",
+        {
+            "nl": "Belastingdienst",
+            "en": "Belastingdienst (taxes)",
+            "ar": "الضرائب (Belastingdienst)",
+            "fa": "مالیات (Belastingdienst)",
+            "ti": "ግብሪ (Belastingdienst)",
+            "tr": "Vergiler (Belastingdienst)",
+            "pl": "Podatki (Belastingdienst)",
+            "uk": "Податки (Belastingdienst)",
+        },
+    ),
+    (
+        "toeslagen",
+        "benefits",
+        {
+            "nl": "Toeslagen",
+            "en": "Toeslagen (benefits)",
+            "ar": "الإعانات (Toeslagen)",
+            "fa": "کمک‌های مالی (Toeslagen)",
+            "ti": "ደገፍ ገንዘብ (Toeslagen)",
+            "tr": "Yardım ödemeleri (Toeslagen)",
+            "pl": "Dodatki (Toeslagen)",
+            "uk": "Допомоги (Toeslagen)",
+        },
+    ),
+    (
+        "uwv",
+        "work",
+        {
+            "nl": "UWV",
+            "en": "UWV (work and benefits)",
+            "ar": "العمل والإعانات (UWV)",
+            "fa": "کار و کمک‌های مالی (UWV)",
+            "ti": "ስራሕን ደገፍ ገንዘብን (UWV)",
+            "tr": "İş ve yardım ödemeleri (UWV)",
+            "pl": "Praca i zasiłki (UWV)",
+            "uk": "Робота і виплати (UWV)",
+        },
+    ),
+    (
+        "svb",
+        "pension",
+        {
+            "nl": "SVB",
+            "en": "SVB (pension and child benefit)",
+            "ar": "التقاعد وإعانة الأطفال (SVB)",
+            "fa": "تقاعد و کمک هزینه اطفال (SVB)",
+            "ti": "ጡረታን ደገፍ ቆልዑን (SVB)",
+            "tr": "Emeklilik ve çocuk parası (SVB)",
+            "pl": "Emerytura i zasiłek na dzieci (SVB)",
+            "uk": "Пенсія і допомога на дітей (SVB)",
+        },
+    ),
+    (
+        "duo",
+        "study",
+        {
+            "nl": "DUO",
+            "en": "DUO (study finance)",
+            "ar": "تمويل الدراسة (DUO)",
+            "fa": "کمک مالی تحصیلی (DUO)",
+            "ti": "ደገፍ ገንዘብ ትምህርቲ (DUO)",
+            "tr": "Öğrenim kredisi (DUO)",
+            "pl": "Pieniądze na naukę (DUO)",
+            "uk": "Фінансування навчання (DUO)",
+        },
+    ),
+    (
+        "cak",
+        "health",
+        {
+            "nl": "CAK",
+            "en": "CAK (care costs)",
+            "ar": "تكاليف الرعاية (CAK)",
+            "fa": "هزینه‌های مراقبت (CAK)",
+            "ti": "ወጻኢታት ክንክን (CAK)",
+            "tr": "Bakım masrafları (CAK)",
+            "pl": "Koszty opieki (CAK)",
+            "uk": "Витрати на догляд (CAK)",
+        },
+    ),
+    (
+        "gemeente",
+        "town-hall",
+        {
+            "nl": "Gemeente",
+            "en": "Municipality",
+            "ar": "البلدية",
+            "fa": "شاروالی",
+            "ti": "ምምሕዳር ከተማ",
+            "tr": "Belediye",
+            "pl": "Gmina",
+            "uk": "Муніципалітет",
+        },
+    ),
+    (
+        "geldzaken",
+        "money",
+        {
+            "nl": "Geldzaken",
+            "en": "Money matters",
+            "ar": "الأمور المالية",
+            "fa": "امور مالی",
+            "ti": "ጉዳያት ገንዘብ",
+            "tr": "Para işleri",
+            "pl": "Sprawy pieniężne",
+            "uk": "Фінансові питання",
+        },
+    ),
+    (
+        "computer-telefoon",
+        "computer",
+        {
+            "nl": "Computer en telefoon",
+            "en": "Computer and phone",
+            "ar": "الكمبيوتر والهاتف",
+            "fa": "کمپیوتر و تیلفون",
+            "ti": "ኮምፒተርን ቴሌፎንን",
+            "tr": "Bilgisayar ve telefon",
+            "pl": "Komputer i telefon",
+            "uk": "Комп'ютер і телефон",
+        },
+    ),
+    (
+        "taal",
+        "language",
+        {
+            "nl": "Nederlandse taal",
+            "en": "Dutch language",
+            "ar": "اللغة الهولندية",
+            "fa": "زبان هالندی",
+            "ti": "ቋንቋ ሆላንድኛ",
+            "tr": "Hollandaca",
+            "pl": "Język holenderski",
+            "uk": "Нідерландська мова",
+        },
+    ),
+    (
+        "anders",
+        "help",
+        {
+            "nl": "Andere vraag",
+            "en": "Other question",
+            "ar": "سؤال آخر",
+            "fa": "سؤال دیگر",
+            "ti": "ካልእ ሕቶ",
+            "tr": "Başka bir soru",
+            "pl": "Inne pytanie",
+            "uk": "Інше запитання",
+        },
+    ),
 ]
 OUTSIDE_BODIES = ["Juridisch Loket", "BelastingTelefoon", "Nibud", "Zorgverzekeraar"]
+# The national IDO registration's categories that are for registering contacts only (not
+# offered to residents until the coordinator does).
 REGISTRATION_TOPICS = [
-    ("cjib", "CJIB", "CJIB (fines)", "tax"),
-    ("mijnoverheid", "MijnOverheid", "MijnOverheid", "id-card"),
-    ("zorgverzekering", "Zorgverzekering", "Health insurance", "health"),
+    (
+        "cjib",
+        "tax",
+        {
+            "nl": "CJIB",
+            "en": "CJIB (fines)",
+            "ar": "الغرامات (CJIB)",
+            "fa": "جریمه‌ها (CJIB)",
+            "ti": "መቕጻዕቲ ገንዘብ (CJIB)",
+            "tr": "Para cezaları (CJIB)",
+            "pl": "Mandaty i grzywny (CJIB)",
+            "uk": "Штрафи (CJIB)",
+        },
+    ),
+    (
+        "mijnoverheid",
+        "id-card",
+        dict.fromkeys(TOPIC_LANGUAGES, "MijnOverheid"),
+    ),
+    (
+        "zorgverzekering",
+        "health",
+        {
+            "nl": "Zorgverzekering",
+            "en": "Health insurance",
+            "ar": "التأمين الصحي",
+            "fa": "بیمه صحی",
+            "ti": "መድሕን ጥዕና",
+            "tr": "Sağlık sigortası",
+            "pl": "Ubezpieczenie zdrowotne",
+            "uk": "Медичне страхування",
+        },
+    ),
 ]
 
 
 def ensure_default_topics() -> list[Topic]:
     """Create the standard topics and the national registration's categories that do not
-    exist yet."""
-    existing = set(db.session.scalars(sa.select(Topic.slug)))
+    exist yet, and give the existing ones their names in the languages they have none in
+    (a name staff gave is kept)."""
+    existing = {t.slug: t for t in db.session.scalars(sa.select(Topic))}
     listed = [(t, True) for t in DEFAULT_TOPICS] + [(t, False) for t in REGISTRATION_TOPICS]
-    for order, ((slug, name_nl, name_en, icon), public) in enumerate(listed):
-        if slug not in existing:
-            db.session.add(
-                Topic(
-                    slug=slug,
-                    name_nl=name_nl,
-                    name_en=name_en,
-                    icon=icon,
-                    sort_order=order * 10,
-                    public=public,
-                )
-            )
+    for order, ((slug, icon, names), public) in enumerate(listed):
+        topic = existing.get(slug)
+        if topic is None:
+            topic = Topic(slug=slug, icon=icon, sort_order=order * 10, public=public)
+            db.session.add(topic)
+        for language, name in names.items():
+            if not topic.own_name(language):
+                topic.set_name(language, name)
     db.session.commit()
     return list(db.session.scalars(sa.select(Topic).order_by(Topic.sort_order)))
 

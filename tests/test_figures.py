@@ -118,7 +118,7 @@ def table(page: str, caption: str) -> dict[str, list[str]]:
     assert match, f"no table {caption!r}"
     rows = re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', match.group(1), re.S)
     return {
-        head.replace("&#39;", "'"): re.findall(r'<td class="number">(\d+)</td>', cells)
+        head.replace("&#39;", "'"): re.findall(r'<td class="number"[^>]*>(\d+)</td>', cells)
         for head, cells in rows
     }
 

@@ -1,12 +1,15 @@
 """Forms for managing organisations, locations, topics and staff accounts."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app import labels
+from app.i18n import text_direction
 from app.models import OrganisationKind
 from app.web.fields import IntegerField, choice_number
 
@@ -41,8 +44,8 @@ class LocationForm(FlaskForm):
 
 
 class TopicForm(FlaskForm):
-    name_nl = StringField(_l("Name in Dutch"), validators=[DataRequired(), Length(max=80)])
-    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=80)])
+    """A topic; its names come from ``topic_form``, one field per language."""
+
     slug = StringField(_l("Short code"), validators=[DataRequired(), Length(max=40)])
     icon = SelectField(_l("Icon"))
     sort_order = IntegerField(_l("Order"), default=100, minimum=0, maximum=9999)
@@ -51,6 +54,34 @@ class TopicForm(FlaskForm):
         _l("Shown to residents (otherwise only a category for registering contacts)"),
         default=True,
     )
+
+
+def topic_name_field(language: str) -> str:
+    return f"name_{language}"
+
+
+def topic_form(languages: dict[str, str], **kwargs) -> TopicForm:
+    """The topic form with a name field per language (``name_nl``, ``name_ar``, ...), each
+    labelled with the language named in itself; only the Dutch name is required."""
+    fields = {}
+    for language, own_name in languages.items():
+        label = Markup('<span lang="%s" dir="%s">%s</span>') % (
+            language,
+            text_direction(language),
+            own_name,
+        )
+        if language == "nl":
+            validators = [DataRequired(), Length(max=80)]
+        else:
+            label += Markup(" ") + _("(optional)")
+            validators = [Optional(), Length(max=80)]
+        fields[topic_name_field(language)] = StringField(
+            label,
+            validators=validators,
+            render_kw={"lang": language, "dir": "auto", "maxlength": 80},
+        )
+    form_class = type("NamedTopicForm", (TopicForm,), fields)
+    return form_class(**kwargs)
 
 
 class OutsideBodyForm(FlaskForm):

@@ -1,7 +1,7 @@
 """Management: organisations, locations, topics and staff accounts."""
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
@@ -11,8 +11,9 @@ from app.admin.forms import (
     LocationForm,
     OrganisationForm,
     OutsideBodyForm,
-    TopicForm,
     UserForm,
+    topic_form,
+    topic_name_field,
 )
 from app.extensions import db
 from app.models import Location, Organisation, OrganisationKind, OutsideBody, Role, Topic, User
@@ -163,7 +164,7 @@ def topics():
     """List the topics residents can choose from (coordinator)."""
     require(current_user, Action.MANAGE_NETWORK)
     items = db.session.scalars(sa.select(Topic).order_by(Topic.sort_order, Topic.name_nl)).all()
-    return render("admin/topics.html", topics=items)
+    return render("admin/topics.html", topics=items, name_languages=current_app.config["LANGUAGES"])
 
 
 @bp.route("/topics/new", methods=["GET", "POST"])
@@ -175,20 +176,32 @@ def topic_edit(topic_id: int | None = None):
         require(current_user, Action.MANAGE_NETWORK)
     else:
         authorize(current_user, Action.MANAGE, topic)
-    form = TopicForm(obj=topic)
+    languages = current_app.config["LANGUAGES"]
+    names = {topic_name_field(code): topic.own_name(code) for code in languages} if topic else {}
+    form = topic_form(languages, obj=topic, **names)
     form.icon.choices = [
         SelectChoice(name, str(ICON_LABELS[name])) for name in directory.TOPIC_ICONS
     ]
     if form.validate_on_submit():
         values = {k: v for k, v in form.data.items() if k != "csrf_token"}
+        topic = topic or Topic()
+        for code in languages:
+            topic.set_name(code, values.pop(topic_name_field(code)))
         try:
-            directory.save(topic or Topic(), values)
+            directory.save(topic, values)
         except DomainError as error:
             apply_domain_error(form, DomainError(error.message, "slug"))
         else:
             flash(_("The topic has been saved."), "success")
             return redirect_to(url_for("admin.topics"))
-    return _form_page(form, f"{_('Topic')}: {topic.name_nl}" if topic else _("New topic"))
+    return render(
+        "admin/topic_form.html",
+        block="admin_form",
+        status=422 if form.is_submitted() else 200,
+        form=form,
+        heading=f"{_('Topic')}: {topic.name_nl}" if topic and topic.id else _("New topic"),
+        name_languages=languages,
+    )
 
 
 # Outside bodies --------------------------------------------------------------------------

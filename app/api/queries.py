@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy import orm
 
 from app import clock
@@ -91,7 +92,8 @@ def topics() -> list[schemas.Topic]:
         schemas.Topic(
             slug=topic.slug,
             name_nl=topic.name_nl,
-            name_en=topic.name_en,
+            name_en=topic.name("en"),
+            names={language: topic.name(language) for language in current_app.config["LANGUAGES"]},
             hours_url=external_url("public.hours_on_topic", slug=topic.slug),
         )
         for topic in finder.topics()

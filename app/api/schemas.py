@@ -89,7 +89,12 @@ class Topic(Model):
 
     slug: str
     name_nl: str
-    name_en: str
+    name_en: str = Field(description="The English name; the Dutch one where it has none.")
+    names: dict[str, str] = Field(
+        description="The name in every language residents can choose, by language code (nl, "
+        "en, ar, fa, ti, tr, pl, uk); where a language has no name of its own, the English "
+        "name, or else the Dutch one."
+    )
     hours_url: str = Field(description="The page with the help sessions about this topic.")
 
 

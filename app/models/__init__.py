@@ -62,6 +62,7 @@ from app.models.schedule import (
     SeriesException,
     SeriesStatus,
     Topic,
+    TopicName,
     series_topic,
 )
 from app.models.user import LoginSession, Role, User
@@ -125,6 +126,7 @@ __all__ = [
     "SeriesException",
     "SeriesStatus",
     "Topic",
+    "TopicName",
     "User",
     "OfferStatus",
     "SeatOffer",

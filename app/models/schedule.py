@@ -11,7 +11,7 @@ from datetime import date, time
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, attribute_keyed_dict, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import TimestampMixin, enum_column
@@ -22,24 +22,88 @@ if TYPE_CHECKING:
 
 
 class Topic(db.Model):
+    """What residents can ask help with. The Dutch name is required; every other language
+    has its name in ``TopicName`` (optional), shown through ``name()``."""
+
     __tablename__ = "topic"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(40), unique=True)
     name_nl: Mapped[str] = mapped_column(sa.String(80))
-    name_en: Mapped[str] = mapped_column(sa.String(80))
     icon: Mapped[str] = mapped_column(sa.String(40), default="help")
     sort_order: Mapped[int] = mapped_column(default=100)
     active: Mapped[bool] = mapped_column(default=True)
     # False: a category for registering contacts only, not offered on residents' pages.
     public: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # The names in languages other than Dutch, by language code.
+    translations: Mapped[dict[str, TopicName]] = relationship(
+        collection_class=attribute_keyed_dict("language"),
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
 
     def name(self, locale: str | None = None) -> str:
-        """Return the topic's name in the given locale, Dutch when there is none."""
-        return self.name_en if (locale or "nl").startswith("en") else self.name_nl
+        """The topic's name in the given language; where it has none, the English name, and
+        the Dutch one where that is missing too."""
+        language = str(locale or "nl").replace("-", "_").split("_")[0]
+        language = TOPIC_LANGUAGE_ALIASES.get(language, language)
+        if language != "nl":
+            for code in (language, "en"):
+                named = self.translations.get(code)
+                if named is not None and named.name:
+                    return named.name
+        return self.name_nl
+
+    def own_name(self, language: str) -> str | None:
+        """The name given for exactly this language (no fallback), or None."""
+        if language == "nl":
+            return self.name_nl
+        named = self.translations.get(language)
+        return named.name if named is not None else None
+
+    def set_name(self, language: str, name: str | None) -> None:
+        """Give the topic its name in a language; an empty name removes it (not for Dutch)."""
+        name = (name or "").strip()
+        if language == "nl":
+            self.name_nl = name
+        elif not name:
+            self.translations.pop(language, None)
+        elif language in self.translations:
+            self.translations[language].name = name
+        else:
+            self.translations[language] = TopicName(language=language, name=name)
+
+    @property
+    def name_en(self) -> str | None:
+        """The English name given (None: none), for what reads or writes it by that name."""
+        return self.own_name("en")
+
+    @name_en.setter
+    def name_en(self, name: str | None) -> None:
+        self.set_name("en", name)
 
     def __repr__(self) -> str:
         return f"<Topic {self.slug}>"
+
+
+# A resident's language code that names its topics with another language's names (Dari is
+# written with the Persian catalogue).
+TOPIC_LANGUAGE_ALIASES = {"prs": "fa"}
+
+
+class TopicName(db.Model):
+    """A topic's name in one language other than Dutch (at most one per language)."""
+
+    __tablename__ = "topic_name"
+
+    topic_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+
+    def __repr__(self) -> str:
+        return f"<TopicName {self.topic_id} {self.language}>"
 
 
 series_topic = sa.Table(

@@ -44,6 +44,7 @@ from app.models import (
     Organisation,
     SeriesException,
     Topic,
+    TopicName,
     User,
     feed_link_series,
     series_topic,
@@ -372,12 +373,15 @@ def _public_statement(scope: str) -> sa.Select:
             .scalar_subquery()
         ]
     else:
+        # The name in the feed's language, in English, and in Dutch (None: no such topic).
+        offered = (Topic.slug == target, Topic.active.is_(sa.true()), Topic.public.is_(sa.true()))
         names = [
-            sa.select(name)
-            .where(Topic.slug == target, Topic.active.is_(sa.true()), Topic.public.is_(sa.true()))
+            sa.select(TopicName.name)
+            .join(Topic, Topic.id == TopicName.topic_id)
+            .where(*offered, TopicName.language == language)
             .scalar_subquery()
-            for name in (Topic.name_nl, Topic.name_en)
-        ]
+            for language in (sa.bindparam("language"), sa.literal_column("'en'"))
+        ] + [sa.select(Topic.name_nl).where(*offered).scalar_subquery()]
     return (
         sa.select(
             sa.func.count(ConsultationHours.id),
@@ -517,7 +521,7 @@ def poll(cursor: _Cursor, token: str, window: Window) -> Poll | None:
 
 def public_freshness(cursor: _Cursor, feed: Feed, window: Window) -> Freshness | None:
     """The freshness of a public feed, or None when its place or topic does not exist."""
-    row = cursor.run(_PUBLIC[feed.scope], target=feed.target)
+    row = cursor.run(_PUBLIC[feed.scope], target=feed.target, language=feed.language)
     names = row[4:]
     if names[-1] is None:
         return None
@@ -864,5 +868,6 @@ def public_calendar_name(feed: Feed, names: tuple) -> str:
     with force_locale(feed.language):
         if feed.scope == "place":
             return _("Help sessions in %(place)s", place=names[0])
-        topic = names[1] if feed.language.startswith("en") else names[0]
+        # In the feed's language; in English where it has no name of its own, else in Dutch.
+        topic = names[-1] if feed.language == "nl" else next(name for name in names if name)
         return _("Help sessions: %(topic)s", topic=topic)

@@ -42,9 +42,9 @@ def local_moment(value: datetime) -> str:
 
 
 def topic_name(topic) -> str:
-    """The topic's Dutch name on Dutch pages; its English one in every other language (the
-    pages of a language awaiting translation show the English source text too)."""
-    return topic.name("nl" if current_language() == "nl" else "en")
+    """The topic's name in the page's language: its English name where it has none in that
+    language, its Dutch one where it has no English name either."""
+    return topic.name(current_language())
 
 
 def weekdays_label(series) -> str:
