@@ -257,6 +257,8 @@ def test_a_small_network_shows_places_as_buttons_and_the_coming_days(en, make_se
     assert "Where do you want help?" not in html
     assert 'href="/spreekuren?plaats=Maarssen"' in html
     assert "Help in the coming days" in html and "Spreekuur Maarssen" in html
+    # A town the network does not have: the page as it is, not an empty one.
+    assert "Spreekuur Maarssen" in _html(en.get("/?plaats=Atlantis"))
 
 
 def test_the_list_on_a_large_network_takes_a_typed_place(app, en, make_series, town):
@@ -381,3 +383,18 @@ def test_a_towns_readable_address_finds_it_whatever_its_signs(en, make_series, t
         html = _html(en.get(f"/spreekuren/plaats/{slug}"))
         assert f"Spreekuur {city}".replace("'", "&#39;") in html, slug
     assert en.get("/spreekuren/plaats/atlantis").status_code == 404
+
+
+def test_a_list_on_a_database_never_indexed_says_so_in_the_log(en, make_series, town, caplog):
+    """After an upgrade without 'flask index-occurrences --rebuild' the lists are empty: the
+    log names the command to run."""
+    from app.models import IndexedOccurrence, IndexedSlot, OccurrenceIndexWindow
+
+    make_series(location=town("Maarssen"), weekdays=EVERY_DAY, start_date=clock.today())
+    for table in (IndexedSlot, IndexedOccurrence, OccurrenceIndexWindow):
+        db.session.execute(sa.delete(table))
+    db.session.commit()
+    with caplog.at_level("ERROR"):
+        html = _html(en.get("/spreekuren"))
+    assert "There are no help sessions in the coming four weeks" in html
+    assert "flask index-occurrences --rebuild" in caplog.text

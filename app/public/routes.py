@@ -34,7 +34,7 @@ def home():
     typed = " ".join(request.args.get("plaats", "").split())[:80]
     answer = finder.find_place(typed)
     page = None
-    if answer.place or not (large or typed):
+    if answer.place or not large:
         page = finder.upcoming(
             finder.Filters(place=answer.place),
             limit=current_app.config["START_PAGE_SIZE"],

@@ -166,6 +166,8 @@ def upcoming(
             )
         )
     rows = db.session.execute(query).all()
+    if not rows:
+        _warn_if_never_indexed()
     later = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -191,6 +193,18 @@ def upcoming(
             days.append(DayOfHours(row.date))
         days[-1].occurrences.append(listed)
     return Page(days, later, len(rows))
+
+
+def _warn_if_never_indexed() -> None:
+    """An empty list on a database whose index was never built (an upgrade without
+    ``flask index-occurrences --rebuild``) is a fault to report, not a quiet week."""
+    from app.services.occurrence_index import window
+
+    if window() is None and db.session.scalar(sa.select(ConsultationHours.id).limit(1)):
+        current_app.logger.error(
+            "The occurrence index was never built: residents see no help sessions. "
+            "Run 'flask index-occurrences --rebuild'."
+        )
 
 
 def _filtered(query: sa.Select, filters: Filters) -> sa.Select:
