@@ -23,7 +23,6 @@ from app.models import (
     IndexedStatus,
     Location,
     SeriesStatus,
-    series_topic,
 )
 from app.services import finder
 from app.services.occurrence_index import free_slots_query
@@ -49,21 +48,19 @@ def alternatives(
     topic_ids = [topic.id for topic in series.topics]
     if not topic_ids:
         return same, []
-    similar = sa.select(series_topic.c.series_id).where(
-        series_topic.c.topic_id.in_(topic_ids), series_topic.c.series_id != series.id
-    )
     in_town = db.session.scalars(
         sa.select(ConsultationHours.id)
         .join(Location, Location.id == ConsultationHours.location_id)
         .where(
             Location.city == series.location.city,
             ConsultationHours.status == SeriesStatus.PUBLISHED,
-            ConsultationHours.id.in_(similar),
+            ConsultationHours.id != series.id,
+            finder.on_topics(ConsultationHours.id, topic_ids),
         )
     ).all()
     firsts = _first_free_times(in_town, now, until, limit) if in_town else []
     if len(firsts) < limit:
-        candidates = _soonest_elsewhere(similar, in_town, now, until)
+        candidates = _soonest_elsewhere(topic_ids, [series.id, *in_town], now, until)
         if candidates:
             firsts += _first_free_times(
                 {series_id for series_id, _day in candidates},
@@ -119,7 +116,7 @@ def _first_free_times(
     ]
 
 
-def _soonest_elsewhere(similar, in_town: list[int], now: datetime, until: datetime) -> list:
+def _soonest_elsewhere(topic_ids, not_these: list[int], now: datetime, until: datetime) -> list:
     """(series, date) of the soonest occurrences with a free seat of the similar series
     outside the town: a bounded number of index rows, read in order of time."""
     held = IndexedOccurrence
@@ -135,8 +132,8 @@ def _soonest_elsewhere(similar, in_town: list[int], now: datetime, until: dateti
                 held.ends_at > now,
                 held.starts_at >= now - finder.LONGEST_OCCURRENCE,
                 held.starts_at < until,
-                held.series_id.in_(similar),
-                held.series_id.not_in(in_town),
+                held.series_id.not_in(not_these),
+                finder.on_topics(held.series_id, topic_ids),
             )
             .order_by(held.starts_at, held.series_id)
             .limit(CANDIDATES_READ)

@@ -195,6 +195,16 @@ def upcoming(
     return Page(days, later, len(rows))
 
 
+def on_topics(series_id, topic_ids) -> sa.ColumnElement[bool]:
+    """The series has one of these topics: a probe of series_topic's key per row, not a list
+    of every series on the topic (which grows with the network)."""
+    return (
+        sa.select(series_topic.c.series_id)
+        .where(series_topic.c.series_id == series_id, series_topic.c.topic_id.in_(topic_ids))
+        .exists()
+    )
+
+
 def _warn_if_never_indexed() -> None:
     """An empty list on a database whose index was never built (an upgrade without
     ``flask index-occurrences --rebuild``) is a fault to report, not a quiet week."""
@@ -210,13 +220,7 @@ def _warn_if_never_indexed() -> None:
 def _filtered(query: sa.Select, filters: Filters) -> sa.Select:
     held = IndexedOccurrence
     if filters.topic is not None:
-        query = query.where(
-            held.series_id.in_(
-                sa.select(series_topic.c.series_id).where(
-                    series_topic.c.topic_id == filters.topic.id
-                )
-            )
-        )
+        query = query.where(on_topics(held.series_id, [filters.topic.id]))
     if filters.place:
         query = query.where(
             held.location_id.in_(sa.select(Location.id).where(Location.city == filters.place))
