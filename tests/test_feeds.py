@@ -904,3 +904,16 @@ def test_closures_and_removed_exceptions_make_the_feed_new(
     series_service.remove_exception(exception)
     fifth = etag()
     assert len({first, second, third, fourth, fifth}) == 5
+
+
+def test_public_feeds_speak_the_residents_language(client, series):
+    """A topic's and a town's calendar in Arabic: its name, description and a cancelled
+    date in Arabic, the field's words as they are."""
+    series_service.add_exception(series, day=SPRING, kind=ExceptionKind.CANCELLED)
+    topic = client.get("/agenda/onderwerp/toeslagen.ics?taal=ar")
+    assert str(parse(topic)["NAME"]).startswith("جلسات مساعدة: ")
+    town = parse(client.get("/agenda/plaats/Maarssen.ics?taal=ar"))
+    assert str(town["NAME"]) == "جلسات مساعدة في Maarssen"
+    assert str(town["X-WR-CALDESC"]) == "مساعدة في المواقع الحكومية: جلسات المساعدة المنشورة."
+    cancelled = events(town)[occurrence_uid(series, SPRING)]
+    assert str(cancelled["SUMMARY"]).startswith("ملغى: ")

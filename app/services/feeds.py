@@ -50,7 +50,7 @@ from app.models import (
     series_topic,
 )
 from app.permissions import Action, can
-from app.services import DomainError, NotAllowed, finder
+from app.services import DomainError, NotAllowed, finder, public_feed_texts
 from app.services.ical import UID_DOMAIN, CalendarEvent, write_calendar
 from app.services.notify import external_url
 from app.services.schedule import Occurrence, OccurrenceStatus, expand
@@ -675,14 +675,10 @@ class _Builder:
         self.window = window
         # Translated once: a feed has thousands of events.
         self.texts = {
-            "cancelled": _("Cancelled"),
-            "closed": _("Cancelled: the location is closed"),
-            "cancelled_title": _("Cancelled: %(title)s"),
+            **public_feed_texts.event_texts(),
             "booked": _("Booked: %(booked)s of %(seats)s"),
-            "walk_in": _("walk in %(start)s–%(end)s"),
             "code": _("Appointment code: %(code)s"),
             "gone": _("This time no longer exists: contact the resident."),
-            "bring": _("What to bring"),
         }
         self.modes = {mode: str(label) for mode, label in labels.MODE.items()}
         # url_for once, not per appointment: the id is the last part of the path.
@@ -843,7 +839,7 @@ def build(
         description = (
             _("Consultation hours and appointments. Keep this link to yourself.")
             if feed.private
-            else _("Help with government websites: published consultation hours.")
+            else public_feed_texts.description()
         )
         # DTSTAMP is the feed's last change, not the moment of serving: equal freshness
         # gives equal bytes, so a client (or a cache) that compares bodies sees no change.
@@ -867,7 +863,7 @@ def public_calendar_name(feed: Feed, names: tuple) -> str:
     """'Help sessions in Maarssen' / 'Help sessions: DigiD', in the feed's language."""
     with force_locale(feed.language):
         if feed.scope == "place":
-            return _("Help sessions in %(place)s", place=names[0])
+            return public_feed_texts.place_calendar_name(names[0])
         # In the feed's language; in English where it has no name of its own, else in Dutch.
         topic = names[-1] if feed.language == "nl" else next(name for name in names if name)
-        return _("Help sessions: %(topic)s", topic=topic)
+        return public_feed_texts.topic_calendar_name(topic)
