@@ -235,6 +235,9 @@ def test_the_start_page_asks_where_first_on_a_large_network(app, en, make_series
     # As you type (htmx): the matching places only.
     typed = _html(en.get("/plaatsen/suggesties?plaats=bre", headers={"HX-Request": "true"}))
     assert 'href="/?plaats=Breukelen"' in typed and "<html" not in typed
+    # Opened as a page (no htmx): the start page with what was typed.
+    opened = en.get("/plaatsen/suggesties?plaats=bre")
+    assert opened.status_code == 302 and opened.headers["Location"] == "/?plaats=bre"
 
     # Or chosen from the index by letter.
     index = _html(en.get("/plaatsen"))

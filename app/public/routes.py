@@ -16,7 +16,7 @@ from app.services import booking as booking_service
 from app.services.schedule import occurrences
 from app.web import embed
 from app.web.embed import embeddable
-from app.web.htmx import render
+from app.web.htmx import render, wants_fragment
 from app.web.params import query_int
 
 bp = Blueprint("public", __name__)
@@ -68,7 +68,10 @@ def place_index():
 
 @bp.route("/plaatsen/suggesties")
 def place_suggestions():
-    """Places that match what a resident is typing (htmx, as they type)."""
+    """Places that match what a resident is typing (htmx, as they type); opened as a page,
+    the start page with what was typed."""
+    if not wants_fragment():
+        return redirect(url_for("public.home", plaats=request.args.get("plaats", "")[:80] or None))
     answer = finder.find_place(request.args.get("plaats", ""))
     if answer.place:
         answer = finder.PlaceAnswer(suggestions=[answer.place])

@@ -32,36 +32,24 @@ def network(app, make_series, make_location, library, partner, make_topic):
         city: make_location(organisation=library, name=f"Bibliotheek {city}", city=city)
         for city in ("Maarssen", "Maarn", "Breukelen")
     }
-    for n in range(3):
+    # Every evening: three in Maarssen (on money matters), one in each other town.
+    for title, city, minute, topics in (
+        ("Geldhulp 1", "Maarssen", 0, [money]),
+        ("Geldhulp 2", "Maarssen", 15, [money]),
+        ("Geldhulp 3", "Maarssen", 30, [money]),
+        ("Spreekuur Breukelen", "Breukelen", 0, [money]),
+        ("Spreekuur Maarn", "Maarn", 0, []),
+    ):
         make_series(
-            title=f"Geldhulp {n + 1}",
+            title=title,
             provider=partner,
-            location=towns["Maarssen"],
+            location=towns[city],
             weekdays=EVERY_DAY,
             start_date=clock.today(),
-            start_time=time(20, n * 15),
-            end_time=time(21, n * 15),
-            topics=[money],
+            start_time=time(20, minute),
+            end_time=time(21, minute),
+            topics=topics,
         )
-    make_series(
-        title="Spreekuur Breukelen",
-        provider=partner,
-        location=towns["Breukelen"],
-        weekdays=EVERY_DAY,
-        start_date=clock.today(),
-        start_time=time(20, 0),
-        end_time=time(21, 0),
-        topics=[money],
-    )
-    make_series(
-        title="Spreekuur Maarn",
-        provider=partner,
-        location=towns["Maarn"],
-        weekdays=EVERY_DAY,
-        start_date=clock.today(),
-        start_time=time(20, 0),
-        end_time=time(21, 0),
-    )
     return towns
 
 
