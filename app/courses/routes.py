@@ -37,10 +37,10 @@ from app.models import (
 )
 from app.permissions import Action, authorize, can
 from app.portal.series_form import apply_domain_error
-from app.referrals.routes import referral_menu
 from app.services import DomainError, course_runs, courses, finder, referrals
 from app.web.filters import topic_name
 from app.web.htmx import redirect_to, render
+from app.web.menus import referral_menu
 from app.web.security import personal
 
 bp = Blueprint("courses", __name__, url_prefix="/portal/courses")

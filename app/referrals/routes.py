@@ -62,6 +62,7 @@ from app.services.referrals import ConsentAnswers, ReferralDraft
 from app.services.schedule import occurrences
 from app.web.filters import topic_name
 from app.web.htmx import redirect_to, render
+from app.web.menus import referral_menu
 from app.web.params import parse_slot, query_int, slot_param, whole_number
 
 bp = Blueprint("referrals", __name__, url_prefix="/portal/referrals")
@@ -87,17 +88,6 @@ def inbox_badge() -> dict:
         return referrals.inbox_count(current_user)
 
     return {"referral_inbox_count": count}
-
-
-def referral_menu() -> dict:
-    """Which parts of the referrals area the user's menu offers."""
-    if not current_user.is_authenticated:
-        return {}
-    return {
-        "menu_counts": can(current_user, Action.REFERRAL_COUNTS),
-        "menu_audit": can(current_user, Action.READ_AUDIT_LOG, current_user.organisation),
-        "menu_profile": can(current_user, Action.MANAGE, current_user.organisation),
-    }
 
 
 bp.context_processor(referral_menu)
