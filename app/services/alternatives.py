@@ -25,7 +25,7 @@ from app.models import (
     SeriesStatus,
 )
 from app.services import finder
-from app.services.occurrence_index import free_slots_query
+from app.services.occurrence_index import bookable_now, free_slots_query
 from app.services.schedule import BookableSlot, Occurrence, Slot
 
 ALTERNATIVES_DAYS = 28
@@ -94,10 +94,7 @@ def _first_free_times(
     slot = IndexedSlot
     free = sa.select(slot.series_id, slot.starts_at).where(
         slot.series_id.in_(series_ids),
-        slot.published,
-        slot.seats_taken < slot.seats,
-        slot.opens_at <= now,
-        slot.closes_at >= now,  # implies a start after now
+        *bookable_now(now),
         slot.date <= until.date(),
     )
     if dates is not None:

@@ -30,6 +30,7 @@ from app.models import (
     Topic,
     series_topic,
 )
+from app.services.occurrence_index import bookable_now
 from app.web.params import parse_slot, slot_param
 
 WEEKS_SHOWN = 4
@@ -257,10 +258,7 @@ def _free_times(occurrences: list[tuple[int, date]], *, now: datetime) -> dict:
         .where(
             free.series_id.in_({series_id for series_id, _day in wanted}),
             free.date.between(min(day for _id, day in wanted), max(day for _id, day in wanted)),
-            free.published,
-            free.seats_taken < free.seats,
-            free.opens_at <= now,
-            free.closes_at >= now,
+            *bookable_now(now),
         )
         .group_by(free.series_id, free.date)
     )

@@ -285,6 +285,18 @@ def _count_missing_slot(series_id: int, at: datetime) -> None:
 # Reading ------------------------------------------------------------------------------------
 
 
+def bookable_now(now: datetime) -> list[sa.ColumnElement[bool]]:
+    """A slot a resident may book at ``now``: residents see it, a seat is free, it lies within
+    the series' horizon and past its notice (``schedule.free_slots``). The notice implies a
+    start after now (closes_at <= starts_at)."""
+    return [
+        IndexedSlot.published,
+        IndexedSlot.seats_taken < IndexedSlot.seats,
+        IndexedSlot.opens_at <= now,
+        IndexedSlot.closes_at >= now,
+    ]
+
+
 def free_slots_query(now: datetime, *, staff: bool = False) -> sa.Select:
     """Free times that may be booked at ``now``, earliest first: series, start, end, seats,
     taken.
@@ -303,16 +315,15 @@ def free_slots_query(now: datetime, *, staff: bool = False) -> sa.Select:
             IndexedSlot.seats_taken,
         )
         .where(
-            IndexedSlot.published,
-            IndexedSlot.seats_taken < IndexedSlot.seats,
-            IndexedSlot.opens_at <= now,
-            # Implied by the notice (closes_at <= starts_at): lets the index on starts_at
-            # range-scan from now.
+            # Implied by the notice for residents: lets the index on starts_at range-scan
+            # from now.
             IndexedSlot.starts_at >= now,
         )
         .order_by(IndexedSlot.starts_at, IndexedSlot.series_id)
     )
-    return query if staff else query.where(IndexedSlot.closes_at >= now)
+    if staff:  # no notice: any free time that has not started
+        return query.where(*bookable_now(now)[:3])
+    return query.where(*bookable_now(now))
 
 
 # The daily roll and the full rebuild --------------------------------------------------------
@@ -519,4 +530,3 @@ def _rows(occurrence: schedule.Occurrence, taken: dict) -> tuple[dict, list[dict
 
 def _utc_or_none(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
-
